@@ -1,0 +1,50 @@
+/* One client connection, either protocol: framing, timeouts, writing, one close path. */
+#ifndef TULPAR_CONN_H
+#define TULPAR_CONN_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+struct event_base;
+struct conn;
+
+struct frontend {
+	const char	*name;		/* "gemini", "gopher" */
+	/* A complete request line, without its line end; crlf says whether CR came before LF. */
+	void		(*request)(struct conn *, char *, size_t, int);
+	/* No line end within the first URL_MAX + 2 bytes. */
+	void		(*too_long)(struct conn *);
+	void		*arg;
+};
+
+struct conn_limits {
+	int		 read_timeout;		/* seconds */
+	int		 write_timeout;		/* seconds */
+	int		 max_conns;
+};
+
+void	 conn_setup(struct event_base *, const struct conn_limits *);
+int	 conn_count(void);
+int	 conn_full(void);
+/* Takes ownership of fd; ctx NULL for plain TCP. */
+void	 conn_accept(int, const struct sockaddr *, socklen_t, SSL_CTX *,
+	    const struct frontend *);
+
+/* For front ends. */
+void		*conn_frontend_arg(const struct conn *);
+const char	*conn_sni(const struct conn *);
+void		 conn_set_status(struct conn *, const char *);
+void		 conn_set_request(struct conn *, const char *, size_t);
+void		 conn_send_ref(struct conn *, const void *, size_t);	/* bytes outlive the conn */
+void		 conn_send_copy(struct conn *, const void *, size_t);
+/* Streams an open file after what was sent; takes ownership of fd. */
+void		 conn_send_file(struct conn *, int, off_t);
+/* Sends what is queued, then closes (with close_notify on TLS). */
+void		 conn_finish(struct conn *);
+
+/* Graceful stop: called when the last connection is gone. */
+void	 conn_on_idle(void (*)(void));
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * The Gopher front end (RFC 1436): one selector line in, a menu or the
+ * raw file out. Search terms and Gopher+ suffixes after a TAB are dropped.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "gopher.h"
+#include "gophermap.h"
+#include "url.h"
+
+static void
+gopher_error(struct conn *c, const char *menu, size_t len)
+{
+	conn_set_status(c, "3");
+	conn_send_ref(c, menu, len);
+	conn_finish(c);
+}
+
+static void
+gopher_bad(struct conn *c)
+{
+	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
+
+	gopher_error(c, cfg->bad, cfg->bad_len);
+}
+
+/* "URL:<url>": a small HTML page pointing to the URL, escaped. */
+static void
+gopher_url(struct conn *c, const char *url, size_t len)
+{
+	struct buf	 b;
+	const char	*errstr;
+
+	buf_init(&b);
+	if (gophermap_url_page(url, len, &b, &errstr) == -1 || b.failed) {
+		buf_free(&b);
+		gopher_bad(c);
+		return;
+	}
+	conn_set_status(c, "h");
+	conn_send_copy(c, b.data, b.len);
+	buf_free(&b);
+	conn_finish(c);
+}
+
+static void
+gopher_node(struct conn *c, const struct router *r, const struct node *n)
+{
+	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
+	char			 type[2] = { n->gopher_type, '\0' };
+	int			 fd;
+
+	if (n->kind == NODE_LARGE) {
+		if ((fd = snapshot_open(r->snap, n)) == -1) {
+			gopher_error(c, cfg->notfound, cfg->notfound_len);
+			return;
+		}
+		conn_send_file(c, fd, n->size);
+	} else
+		conn_send_ref(c, n->gopher, n->gopher_len);
+	conn_set_status(c, type);
+	conn_finish(c);
+}
+
+static void
+gopher_request(struct conn *c, char *line, size_t len, int crlf)
+{
+	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
+	char			 path[URL_MAX + 2], *tab;
+	struct request		 req = { NULL, path, NULL };
+	struct result		 res;
+	size_t			 i;
+
+	(void)crlf;
+	conn_set_request(c, line, len);
+	if (len > URL_MAX || memchr(line, '\0', len) != NULL) {
+		gopher_bad(c);
+		return;
+	}
+	if ((tab = memchr(line, '\t', len)) != NULL)
+		len = tab - line;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
+			gopher_bad(c);
+			return;
+		}
+	if (len >= 4 && memcmp(line, "URL:", 4) == 0) {
+		gopher_url(c, line + 4, len - 4);
+		return;
+	}
+	path[0] = '/';
+	memcpy(path + (line[0] != '/'), line, len);
+	path[len + (line[0] != '/')] = '\0';
+	router_resolve(cfg->router, &req, &res);
+	if (res.kind == RESULT_NODE || res.kind == RESULT_REDIRECT)
+		gopher_node(c, cfg->router, res.node);
+	else if (res.kind == RESULT_NOT_FOUND)
+		gopher_error(c, cfg->notfound, cfg->notfound_len);
+	else
+		gopher_bad(c);
+}
+
+static void
+gopher_too_long(struct conn *c)
+{
+	gopher_bad(c);
+}
+
+void
+gopher_frontend(struct frontend *fe, struct gopher_cfg *cfg)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	gophermap_error(&b, "Not found");
+	cfg->notfound = buf_take(&b, &cfg->notfound_len);
+	gophermap_error(&b, "Bad request");
+	cfg->bad = buf_take(&b, &cfg->bad_len);
+	fe->name = "gopher";
+	fe->request = gopher_request;
+	fe->too_long = gopher_too_long;
+	fe->arg = cfg;
+}

@@ -1,0 +1,18 @@
+/* Gopher front end: selector framing, limits, error items. */
+#ifndef TULPAR_GOPHER_H
+#define TULPAR_GOPHER_H
+
+#include "conn.h"
+#include "router.h"
+
+struct gopher_cfg {
+	const struct router	*router;
+	char			*notfound;	/* pre-rendered error menus */
+	size_t			 notfound_len;
+	char			*bad;
+	size_t			 bad_len;
+};
+
+void	gopher_frontend(struct frontend *, struct gopher_cfg *);
+
+#endif

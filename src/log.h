@@ -1,0 +1,23 @@
+/* Logging: start-up errors and one line per request, to stderr. */
+#ifndef TULPAR_LOG_H
+#define TULPAR_LOG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <time.h>
+
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies bytes with every byte outside printable ASCII, '"' and '\\' escaped. */
+size_t	log_escape(const char *, size_t, char *, size_t);
+
+/* Formats an address as "1.2.3.4" or "::1"; out should hold 64 bytes. */
+void	log_addr(const struct sockaddr *, char *, size_t);
+
+/* One line: time client proto "request" status bytes duration. */
+void	log_request(const char *, const char *, const char *, size_t,
+	    const char *, size_t, const struct timespec *);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * TLS for the Gemini side: the host's certificate is generated on first
+ * start (ECDSA P-256, CN and DNS SAN = host) and reused ever after, since
+ * Gemini clients pin it; the server context accepts client certificates
+ * without requiring them.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "compat.h"
+#include "tls.h"
+
+#define CERT_DAYS	(365 * 30)
+
+void
+tls_error(char *err, size_t errsz, const char *what)
+{
+	unsigned long	e = ERR_get_error();
+	char		msg[256];
+
+	if (e == 0)
+		snprintf(err, errsz, "%s", what);
+	else {
+		ERR_error_string_n(e, msg, sizeof msg);
+		snprintf(err, errsz, "%s: %s", what, msg);
+	}
+	ERR_clear_error();
+}
+
+int
+tls_paths(const char *dir, const char *host, char *crt, char *key, size_t sz)
+{
+	int	a, b;
+
+	a = snprintf(crt, sz, "%s/%s.crt", dir, host);
+	b = snprintf(key, sz, "%s/%s.key", dir, host);
+	return a < 0 || (size_t)a >= sz || b < 0 || (size_t)b >= sz ? -1 : 0;
+}
+
+static X509 *
+tls_make_cert(EVP_PKEY *pkey, const char *host)
+{
+	X509		*x;
+	X509_NAME	*name;
+	X509_EXTENSION	*ext;
+	X509V3_CTX	 v3;
+	unsigned char	 serial[16];
+	BIGNUM		*bn = NULL;
+	char		 san[300];
+	int		 ok = 0;
+
+	if ((x = X509_new()) == NULL)
+		return NULL;
+	snprintf(san, sizeof san, "DNS:%s", host);
+	if (RAND_bytes(serial, sizeof serial) != 1)
+		goto done;
+	serial[0] &= 0x7f;
+	if ((bn = BN_bin2bn(serial, sizeof serial, NULL)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+	    !X509_set_version(x, 2) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -24 * 3600) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), CERT_DAYS, 0, NULL) ||
+	    (name = X509_get_subject_name(x)) == NULL ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)host, -1, -1, 0) ||
+	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, pkey))
+		goto done;
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san)) == NULL)
+		goto done;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	if (ok)
+		ok = X509_sign(x, pkey, EVP_sha256()) > 0;
+done:
+	BN_free(bn);
+	if (!ok) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* Writes PEM to a new file that must not exist yet. */
+static int
+tls_write(const char *path, mode_t mode, EVP_PKEY *pkey, X509 *x)
+{
+	FILE	*f;
+	int	 fd, ok;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	ok = pkey ? PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) :
+	    PEM_write_X509(f, x);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		ok = 0;
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+tls_generate(const char *dir, const char *host, const char *crt,
+    const char *key, char *err, size_t errsz)
+{
+	EVP_PKEY	*pkey;
+	X509		*x = NULL;
+	int		 r = -1;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errsz, "certificate directory %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if ((pkey = EVP_EC_gen("P-256")) == NULL ||
+	    (x = tls_make_cert(pkey, host)) == NULL) {
+		tls_error(err, errsz, "cannot generate a certificate");
+		goto done;
+	}
+	if (tls_write(key, 0600, pkey, NULL) == -1) {
+		snprintf(err, errsz, "cannot write %s: %s", key, strerror(errno));
+		goto done;
+	}
+	if (tls_write(crt, 0644, NULL, x) == -1) {
+		snprintf(err, errsz, "cannot write %s: %s", crt, strerror(errno));
+		unlink(key);
+		goto done;
+	}
+	r = 1;
+done:
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
+int
+tls_ensure_cert(const char *dir, const char *host, int dry_run, char *err,
+    size_t errsz)
+{
+	char		crt[1024], key[1024];
+	struct stat	sc, sk;
+	int		hc, hk;
+
+	if (tls_paths(dir, host, crt, key, sizeof crt) == -1) {
+		snprintf(err, errsz, "certificate directory %s: name too long", dir);
+		return -1;
+	}
+	hc = stat(crt, &sc) == 0;
+	hk = stat(key, &sk) == 0;
+	if (hc && hk)
+		return 0;
+	if (hc != hk) {
+		snprintf(err, errsz, "%s exists but %s does not; refusing to "
+		    "generate a new pair (clients pin the certificate)",
+		    hc ? crt : key, hc ? key : crt);
+		return -1;
+	}
+	if (dry_run)
+		return 1;
+	return tls_generate(dir, host, crt, key, err, errsz);
+}
+
+/* Client certificates are identities, not trust: accept any. */
+static int
+tls_verify_any(int ok, X509_STORE_CTX *store)
+{
+	(void)ok;
+	(void)store;
+	return 1;
+}
+
+SSL_CTX *
+tls_server_ctx(const char *dir, const char *host, char *err, size_t errsz)
+{
+	SSL_CTX		*ctx;
+	char		 crt[1024], key[1024], what[1200];
+
+	if (tls_paths(dir, host, crt, key, sizeof crt) == -1) {
+		snprintf(err, errsz, "certificate directory %s: name too long", dir);
+		return NULL;
+	}
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_error(err, errsz, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+	    tls_verify_any);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"tulpar", 6);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
+		snprintf(what, sizeof what, "certificate %s", crt);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		snprintf(what, sizeof what, "key %s", key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		snprintf(err, errsz, "certificate %s does not match key %s", crt, key);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+fail:
+	tls_error(err, errsz, what);
+	SSL_CTX_free(ctx);
+	return NULL;
+}

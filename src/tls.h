@@ -1,0 +1,25 @@
+/* TLS: certificate generation on first start, and the server context. */
+#ifndef TULPAR_TLS_H
+#define TULPAR_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+/* Paths of a host's certificate and key under certdir. */
+int	 tls_paths(const char *, const char *, char *, char *, size_t);
+
+/*
+ * Makes sure a certificate and key exist for host: generates a self-signed
+ * ECDSA P-256 pair when neither exists (unless dry_run), refuses when only
+ * one does. Returns 1 if generated (or would be), 0 if present, -1 on error.
+ */
+int	 tls_ensure_cert(const char *, const char *, int, char *, size_t);
+
+/* A server context with the host's certificate; NULL with err on failure. */
+SSL_CTX	*tls_server_ctx(const char *, const char *, char *, size_t);
+
+/* Pops OpenSSL's error queue into a message. */
+void	 tls_error(char *, size_t, const char *);
+
+#endif
