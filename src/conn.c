@@ -32,9 +32,8 @@ struct conn {
 	const struct frontend	*fe;
 	char			 client[64];
 	struct timespec		 start;
-	char			 req[LINE_MAX_BYTES + 1];
+	char			*req;		/* the request, kept for the log */
 	size_t			 reqlen;
-	int			 has_req;
 	char			 status[8];
 	size_t			 queued;	/* bytes handed to the bufferevent */
 	int			 fd;		/* file being streamed, or -1 */
@@ -91,7 +90,7 @@ conn_close(struct conn *c)
 	size_t	pending = evbuffer_get_length(bufferevent_get_output(c->bev));
 	int	fd = bufferevent_getfd(c->bev);
 
-	log_request(c->client, c->fe->name, c->has_req ? c->req : NULL,
+	log_request(c->client, c->fe->name, c->req,
 	    c->reqlen, c->status, c->queued - pending, &c->start);
 	if (c->ssl != NULL && SSL_is_init_finished(c->ssl) && pending == 0) {
 		SSL_set_quiet_shutdown(c->ssl, 0);
@@ -105,6 +104,7 @@ conn_close(struct conn *c)
 	bufferevent_free(c->bev);
 	if (c->fd != -1)
 		close(c->fd);
+	free(c->req);
 	free(c);
 	if (--conn_n == 0 && conn_idle_fn != NULL)
 		conn_idle_fn();
@@ -272,11 +272,14 @@ conn_set_status(struct conn *c, const char *status)
 void
 conn_set_request(struct conn *c, const char *req, size_t len)
 {
-	if (len > sizeof c->req)
-		len = sizeof c->req;
+	free(c->req);
+	if ((c->req = malloc(len + 1)) == NULL) {
+		c->reqlen = 0;
+		return;
+	}
 	memcpy(c->req, req, len);
+	c->req[len] = '\0';
 	c->reqlen = len;
-	c->has_req = 1;
 }
 
 void

@@ -111,7 +111,9 @@ listen_socket(int family, const struct sockaddr *sa, socklen_t slen,
 		snprintf(err, errsz, "cannot listen on %s: %s", name, strerror(errno));
 		return -1;
 	}
+	/* Each worker binds its own socket to the same address. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dual ? &zero : &one,
 		    sizeof one);

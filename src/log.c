@@ -1,19 +1,25 @@
 /* Start-up errors, warnings, and the per-request log line, on stderr. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "log.h"
+
+static void	log_line(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 void
 fatalx(const char *fmt, ...)
 {
 	va_list	ap;
 
+	log_sync();
 	fputs("tulpar: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -31,7 +37,7 @@ log_warnx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tulpar: warning: %s\n", line);
+	log_line("tulpar: warning: %s\n", line);
 }
 
 void
@@ -43,7 +49,94 @@ log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tulpar: %s\n", line);
+	log_line("tulpar: %s\n", line);
+}
+
+/*
+ * Log lines are written whole, one write(2) per line or per batch, so
+ * workers sharing stderr never interleave inside a line. Once the event
+ * loop runs they are batched and written within 100 ms, so a busy server
+ * makes one write for many requests instead of one each.
+ */
+static struct event	*log_flush_ev;
+static int		 log_flush_pending;
+static char		 log_buf[64 * 1024];
+static size_t		 log_len;
+
+static void
+log_write(void)
+{
+	size_t	off = 0;
+	ssize_t	r;
+
+	while (off < log_len) {
+		r = write(STDERR_FILENO, log_buf + off, log_len - off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += r;
+	}
+	log_len = 0;
+}
+
+static void
+log_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_write();
+	log_flush_pending = 0;
+}
+
+void
+log_buffered(struct event_base *base)
+{
+	log_flush_ev = evtimer_new(base, log_flush, NULL);
+}
+
+void
+log_sync(void)
+{
+	log_write();
+	if (log_flush_ev != NULL) {
+		event_free(log_flush_ev);
+		log_flush_ev = NULL;
+	}
+	log_flush_pending = 0;
+}
+
+/* Queues one formatted line; writes at once when not batching. */
+static void
+log_line(const char *fmt, ...)
+{
+	struct timeval	tv = { 0, 100 * 1000 };
+	va_list		ap;
+	int		n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(log_buf + log_len, sizeof log_buf - log_len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < sizeof log_buf - log_len)
+			break;
+		if (log_len == 0) {	/* longer than the buffer: cut it */
+			log_len = sizeof log_buf - 1;
+			log_buf[log_len - 1] = '\n';
+			break;
+		}
+		log_write();
+	}
+	log_len += n;
+	if (log_flush_ev == NULL)
+		log_write();
+	else if (!log_flush_pending) {
+		evtimer_add(log_flush_ev, &tv);
+		log_flush_pending = 1;
+	}
 }
 
 size_t
@@ -111,6 +204,6 @@ log_request(const char *client, const char *proto, const char *req,
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	ms = (mono.tv_sec - start->tv_sec) * 1e3 +
 	    (mono.tv_nsec - start->tv_nsec) / 1e6;
-	fprintf(stderr, "%s.%03ldZ %s %s \"%s\" %s %zu %.3fms\n", when,
+	log_line("%s.%03ldZ %s %s \"%s\" %s %zu %.3fms\n", when,
 	    (long)(now.tv_nsec / 1000000), client, proto, esc, status, bytes, ms);
 }

@@ -6,6 +6,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
+struct event_base;
+
+/* Buffers log lines and flushes them within 100 ms; log_sync undoes it. */
+void	log_buffered(struct event_base *);
+void	log_sync(void);
+
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

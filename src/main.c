@@ -3,8 +3,10 @@
  * Start-up checks everything it can before serving, and every failure is
  * one line on stderr and exit status 1.
  */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include "tls.h"
 
 #define STOP_GRACE	5	/* seconds to finish in-flight answers */
+#define MAX_WORKERS	64
 
 struct options {
 	int			 check_only;
@@ -37,6 +40,7 @@ struct options {
 	struct listen_addr	 gemini;
 	struct listen_addr	 gopher;
 	int			 gopher_off;
+	int			 workers;
 	struct conn_limits	 limits;
 };
 
@@ -48,7 +52,7 @@ usage(FILE *f)
 {
 	fputs("usage: tulpar [-n] [-d root] [-H hostname] [-G [addr:]port] "
 	    "[-P [addr:]port|off] [-T certdir] [-L lang] [-t seconds] "
-	    "[-m max-connections]\n", f);
+	    "[-m max-connections] [-w workers]\n", f);
 }
 
 static int
@@ -97,9 +101,14 @@ parse_options(int argc, char **argv, struct options *o)
 	o->certdir = "./certs";
 	o->gemini.port = 1965;
 	o->gopher.port = 70;
-	o->limits = (struct conn_limits){ 10, 30, 1024 };
+	o->limits = (struct conn_limits){ 10, 30, 16384 };
+	o->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->workers < 1)
+		o->workers = 1;
+	if (o->workers > MAX_WORKERS)
+		o->workers = MAX_WORKERS;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":hnd:H:G:P:T:L:t:m:")) != -1) {
+	while ((ch = getopt(argc, argv, ":hnd:H:G:P:T:L:t:m:w:")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -142,6 +151,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'm':
 			o->limits.max_conns = parse_number(optarg, 1, 1000000,
 			    "connection limit");
+			break;
+		case 'w':
+			o->workers = parse_number(optarg, 1, MAX_WORKERS, "worker count");
 			break;
 		case ':':
 			fatalx("option -%c needs an argument (see tulpar -h)", optopt);
@@ -258,6 +270,7 @@ serve(const struct options *o, SSL_CTX *ctx, int gfd, int pfd,
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	conn_setup(base, &o->limits);
+	log_buffered(base);
 	listeners[0] = listener_new(base, gfd, on_accept, &gem);
 	if (pfd != -1)
 		listeners[1] = listener_new(base, pfd, on_accept, &goph);
@@ -269,11 +282,120 @@ serve(const struct options *o, SSL_CTX *ctx, int gfd, int pfd,
 	    event_add(sigint, NULL) == -1)
 		fatalx("cannot install signal handlers");
 	event_base_dispatch(base);
+	log_sync();
 	event_free(sigterm);
 	event_free(sigint);
 	listener_free(listeners[0]);
 	listener_free(listeners[1]);
 	event_base_free(base);
+}
+
+/* Both listening sockets of one worker; -1 when absent. */
+struct worker {
+	pid_t	pid;
+	int	gfd;
+	int	pfd;
+};
+
+static void
+worker_bind(const struct options *o, struct worker *w)
+{
+	char	err[1024];
+
+	if ((w->gfd = listen_open(&o->gemini, err, sizeof err)) == -1)
+		fatalx("gemini: %s", err);
+	w->pfd = -1;
+	if (!o->gopher_off && (w->pfd = listen_open(&o->gopher, err, sizeof err)) == -1)
+		fatalx("gopher: %s", err);
+}
+
+static void
+worker_close(struct worker *w)
+{
+	if (w->gfd != -1)
+		close(w->gfd);
+	if (w->pfd != -1)
+		close(w->pfd);
+	w->gfd = w->pfd = -1;
+}
+
+/* Forks one worker serving on its own sockets; the parent keeps none of them. */
+static void
+worker_start(const struct options *o, SSL_CTX *ctx, const struct snapshot *snap,
+    struct worker *all, int n, int i, const sigset_t *old)
+{
+	int	j;
+
+	if ((all[i].pid = fork()) == -1)
+		fatalx("cannot start a worker: %s", strerror(errno));
+	if (all[i].pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		sigprocmask(SIG_SETMASK, old, NULL);
+		for (j = 0; j < n; j++)
+			if (j != i)
+				worker_close(&all[j]);
+		serve(o, ctx, all[i].gfd, all[i].pfd, snap);
+		exit(0);
+	}
+	worker_close(&all[i]);
+}
+
+/*
+ * The parent only supervises: one worker per core, each with its own
+ * SO_REUSEPORT listeners and event loop, restarted if it dies; SIGTERM
+ * and SIGINT are passed on, and the parent exits when all have stopped.
+ */
+static int
+supervise(struct options *o, SSL_CTX *ctx, const struct snapshot *snap,
+    int gfd, int pfd)
+{
+	struct worker	 w[MAX_WORKERS];
+	sigset_t	 set, old;
+	int		 n = o->workers, i, sig, status, alive, stopping = 0;
+	pid_t		 pid;
+
+	o->limits.max_conns = (o->limits.max_conns + n - 1) / n;
+	w[0].gfd = gfd;
+	w[0].pfd = pfd;
+	for (i = 1; i < n; i++)
+		worker_bind(o, &w[i]);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (i = 0; i < n; i++)
+		worker_start(o, ctx, snap, w, n, i, &old);
+	for (alive = n; alive > 0;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGCHLD) {
+			if (!stopping)
+				log_info("signal %d: stopping %d workers", sig, alive);
+			stopping = 1;
+			for (i = 0; i < n; i++)
+				if (w[i].pid > 0)
+					kill(w[i].pid, SIGTERM);
+			continue;
+		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < n && w[i].pid != pid; i++)
+				;
+			if (i == n)
+				continue;
+			w[i].pid = 0;
+			alive--;
+			if (stopping)
+				continue;
+			log_warnx("worker %d exited (status %d); restarting", (int)pid,
+			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			sleep(1);
+			worker_bind(o, &w[i]);
+			worker_start(o, ctx, snap, w, n, i, &old);
+			alive++;
+		}
+	}
+	return 0;
 }
 
 int
@@ -312,11 +434,16 @@ main(int argc, char **argv)
 	}
 	if (generated)
 		log_info("generated a certificate for %s in %s", o.host, o.certdir);
+	if (tls_ticket_secret_init() == -1)
+		fatalx("cannot make session ticket keys");
 	raise_nofile();
 	log_info("serving %s on gemini://%s:%d/%s%s", o.root, o.host,
 	    o.gemini.port, o.gopher_off ? "" : " and gopher port ",
 	    o.gopher_off ? "" : (snprintf(err, sizeof err, "%d", o.gopher.port), err));
-	serve(&o, ctx, gfd, pfd, snap);
+	if (o.workers > 1)
+		supervise(&o, ctx, snap, gfd, pfd);
+	else
+		serve(&o, ctx, gfd, pfd, snap);
 	SSL_CTX_free(ctx);
 	snapshot_free(snap);
 	return 0;

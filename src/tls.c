@@ -8,12 +8,15 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -24,6 +27,23 @@
 #include "tls.h"
 
 #define CERT_DAYS	(365 * 30)
+#define TICKET_EPOCH	3600	/* seconds a ticket key is current */
+
+/*
+ * Session-ticket keys are derived from one secret made before the workers
+ * fork, and from the hour: every worker computes the same keys with no
+ * talk between them, a ticket from one resumes on another, and the key of
+ * the previous hour still decrypts, so resumption survives rotation.
+ */
+static unsigned char	 ticket_secret[32];
+static EVP_CIPHER	*ticket_cipher;
+
+struct ticket_key {
+	uint64_t	epoch;
+	unsigned char	name[16];
+	unsigned char	aes[32];
+	unsigned char	mac[32];
+};
 
 void
 tls_error(char *err, size_t errsz, const char *what)
@@ -182,6 +202,95 @@ tls_ensure_cert(const char *dir, const char *host, int dry_run, char *err,
 	return tls_generate(dir, host, crt, key, err, errsz);
 }
 
+int
+tls_ticket_secret_init(void)
+{
+	if (RAND_bytes(ticket_secret, sizeof ticket_secret) != 1)
+		return -1;
+	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	return ticket_cipher == NULL ? -1 : 0;
+}
+
+static int
+ticket_derive(struct ticket_key *k, uint64_t epoch)
+{
+	unsigned char	label[12];
+	size_t		n;
+	int		i;
+
+	k->epoch = epoch;
+	memcpy(k->name, "tulp", 4);
+	for (i = 0; i < 8; i++)
+		label[4 + i] = k->name[8 + i] = epoch >> (56 - 8 * i);
+	memset(k->name + 4, 0, 4);
+	memcpy(label, "aes:", 4);
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, ticket_secret,
+	    sizeof ticket_secret, label, sizeof label, k->aes, sizeof k->aes,
+	    &n) == NULL)
+		return -1;
+	memcpy(label, "mac:", 4);
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, ticket_secret,
+	    sizeof ticket_secret, label, sizeof label, k->mac, sizeof k->mac,
+	    &n) == NULL)
+		return -1;
+	return 0;
+}
+
+/* The key for an epoch: the current one or the one before, cached. */
+static const struct ticket_key *
+ticket_key(uint64_t epoch)
+{
+	static struct ticket_key	keys[2];
+	static int			valid[2];
+	int				slot = epoch & 1;
+
+	if (!valid[slot] || keys[slot].epoch != epoch) {
+		valid[slot] = 0;
+		if (ticket_derive(&keys[slot], epoch) == -1)
+			return NULL;
+		valid[slot] = 1;
+	}
+	return &keys[slot];
+}
+
+static int
+ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const struct ticket_key	*k;
+	uint64_t		 now = (uint64_t)time(NULL) / TICKET_EPOCH, epoch = 0;
+	OSSL_PARAM		 params[3];
+	int			 i;
+
+	(void)ssl;
+	if (enc) {
+		if ((k = ticket_key(now)) == NULL ||
+		    RAND_bytes(iv, EVP_CIPHER_get_iv_length(ticket_cipher)) != 1)
+			return -1;
+		memcpy(name, k->name, 16);
+		if (EVP_EncryptInit_ex2(cctx, ticket_cipher, k->aes, iv, NULL) != 1)
+			return -1;
+	} else {
+		if (memcmp(name, "tulp\0\0\0\0", 8) != 0)
+			return 0;
+		for (i = 0; i < 8; i++)
+			epoch = epoch << 8 | name[8 + i];
+		if ((epoch != now && epoch + 1 != now) ||
+		    (k = ticket_key(epoch)) == NULL)
+			return 0;
+		if (EVP_DecryptInit_ex2(cctx, ticket_cipher, k->aes, iv, NULL) != 1)
+			return -1;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+	    (void *)(uintptr_t)k->mac, sizeof k->mac);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+		return -1;
+	return enc || epoch == now ? 1 : 2;	/* 2: renew an old key's ticket */
+}
+
 /* Client certificates are identities, not trust: accept any. */
 static int
 tls_verify_any(int ok, X509_STORE_CTX *store)
@@ -213,6 +322,10 @@ tls_server_ctx(const char *dir, const char *host, char *err, size_t errsz)
 	    tls_verify_any);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"tulpar", 6);
 	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_timeout(ctx, TICKET_EPOCH);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (ticket_cipher != NULL)
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
 	if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1) {
 		snprintf(what, sizeof what, "certificate %s", crt);
 		goto fail;

@@ -19,6 +19,9 @@ int	 tls_ensure_cert(const char *, const char *, int, char *, size_t);
 /* A server context with the host's certificate; NULL with err on failure. */
 SSL_CTX	*tls_server_ctx(const char *, const char *, char *, size_t);
 
+/* Makes the secret ticket keys derive from; call once, before forking. */
+int	 tls_ticket_secret_init(void);
+
 /* Pops OpenSSL's error queue into a message. */
 void	 tls_error(char *, size_t, const char *);
 
