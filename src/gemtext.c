@@ -41,7 +41,7 @@ gemtext_marker(struct gmi_line *l, enum gmi_type t, const char *p,
     const char *end, size_t skip)
 {
 	p += skip;
-	if (t != GMI_LIST)
+	if (t != GMI_LIST && t != GMI_TEXT)
 		skip_ws(&p, end);
 	l->type = t;
 	l->text = p;

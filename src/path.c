@@ -16,16 +16,14 @@ path_pop(char *out, size_t *o)
 	return 0;
 }
 
+/* Works in a scratch buffer, so out needs to hold only the result. */
 int
-path_canon(const char *in, char *out, size_t outsz, const char **errstr)
+path_canon(const char *in, char *result, size_t resultsz, const char **errstr)
 {
-	size_t	o = 0;
+	char	out[2 * PATH_MAX_LEN + 4];
+	size_t	o = 0, outsz = sizeof out;
 	int	trailing = 1;
 
-	if (outsz < 2) {
-		*errstr = "path too long";
-		return -1;
-	}
 	out[o++] = '/';
 	while (*in != '\0') {
 		const char	*seg;
@@ -61,6 +59,10 @@ path_canon(const char *in, char *out, size_t outsz, const char **errstr)
 	if (!trailing && o > 1)
 		o--;
 	out[o] = '\0';
+	if (strlcpy(result, out, resultsz) >= resultsz) {
+		*errstr = "path too long";
+		return -1;
+	}
 	return 0;
 }
 

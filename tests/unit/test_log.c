@@ -1,0 +1,200 @@
+/* Unit tests for src/log.c: log_escape. */
+#include "unit.h"
+
+#include "log.h"
+
+/* Escapes len bytes of in into a big buffer and checks the result exactly. */
+static void
+escape_at(const char *in, size_t len, const char *want, const char *file,
+    int line)
+{
+	char	 out[1024];
+	size_t	 n;
+
+	memset(out, 'Z', sizeof(out));
+	n = log_escape(in, len, out, sizeof(out));
+	unit_assert_bytes(out, memchr(out, '\0', sizeof(out)) ?
+	    strlen(out) : sizeof(out), want, strlen(want), "log_escape", file,
+	    line);
+	if (n != strlen(want)) {
+		print_error("%s:%d: log_escape returned %zu, want %zu\n", file,
+		    line, n, strlen(want));
+		_fail(file, line);
+	}
+}
+
+#define ESC(lit, want)	escape_at((lit), sizeof(lit) - 1, (want), __FILE__, __LINE__)
+
+static void
+test_printable_copied(void **state)
+{
+	(void)state;
+	ESC("", "");
+	ESC("abc", "abc");
+	ESC("gemini://localhost/", "gemini://localhost/");
+	ESC(" ~!#$%&'()*+,-./:;<=>?@[]^_`{|}", " ~!#$%&'()*+,-./:;<=>?@[]^_`{|}");
+	ESC("ABCXYZ0123456789", "ABCXYZ0123456789");
+}
+
+static void
+test_quote_backslash(void **state)
+{
+	(void)state;
+	ESC("\"", "\\x22");
+	ESC("\\", "\\x5c");
+	ESC("a\"b\\c", "a\\x22b\\x5cc");
+}
+
+static void
+test_controls(void **state)
+{
+	(void)state;
+	ESC("\r\n", "\\x0d\\x0a");
+	ESC("\t", "\\x09");
+	ESC("\x1b[31m", "\\x1b[31m");
+	ESC("\x7f", "\\x7f");
+	ESC("\x01\x1f", "\\x01\\x1f");
+}
+
+static void
+test_nul(void **state)
+{
+	(void)state;
+	ESC("\0", "\\x00");
+	ESC("a\0b", "a\\x00b");
+}
+
+static void
+test_high_bytes(void **state)
+{
+	(void)state;
+	ESC("\xc3\xbc", "\\xc3\\xbc");
+	ESC("\xff\x80\xab", "\\xff\\x80\\xab");
+	ESC("\xef\xbb\xbfx", "\\xef\\xbb\\xbfx");
+}
+
+static void
+test_every_byte(void **state)
+{
+	char	 in[1], want[8];
+	int	 c;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		in[0] = (char)c;
+		if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\')
+			snprintf(want, sizeof(want), "%c", c);
+		else
+			snprintf(want, sizeof(want), "\\x%02x", c);
+		escape_at(in, 1, want, __FILE__, __LINE__);
+	}
+}
+
+static void
+test_uses_length_not_nul(void **state)
+{
+	(void)state;
+	escape_at("abcdef", 3, "abc", __FILE__, __LINE__);
+	escape_at("\r\nxx", 2, "\\x0d\\x0a", __FILE__, __LINE__);
+}
+
+/* Truncation: never past outsz, always NUL-terminated, a prefix of the full escape. */
+static void
+truncated_at(const char *in, size_t len, size_t outsz, const char *file,
+    int line)
+{
+	char	 full[1024], out[256];
+	size_t	 n, i;
+
+	n = log_escape(in, len, full, sizeof(full));
+	(void)n;
+	memset(out, 'Z', sizeof(out));
+	n = log_escape(in, len, out, outsz);
+	for (i = outsz; i < sizeof(out); i++)
+		if (out[i] != 'Z') {
+			print_error("%s:%d: log_escape wrote byte %zu with outsz "
+			    "%zu\n", file, line, i, outsz);
+			_fail(file, line);
+		}
+	if (memchr(out, '\0', outsz) == NULL) {
+		print_error("%s:%d: no NUL within outsz %zu\n", file, line, outsz);
+		_fail(file, line);
+	}
+	if (n != strlen(out) || n >= outsz ||
+	    strncmp(out, full, strlen(out)) != 0) {
+		print_error("%s:%d: outsz %zu: got \"%s\" (returned %zu), full "
+		    "\"%s\"\n", file, line, outsz, out, n, full);
+		_fail(file, line);
+	}
+}
+
+#define TRUNC(lit, outsz) \
+	truncated_at((lit), sizeof(lit) - 1, (outsz), __FILE__, __LINE__)
+
+static void
+test_truncation(void **state)
+{
+	char	 out[16];
+
+	(void)state;
+	memset(out, 'Z', sizeof(out));
+	assert_int_equal(log_escape("abcdef", 6, out, 1), 0);
+	assert_int_equal(out[0], '\0');
+	assert_int_equal(out[1], 'Z');
+
+	memset(out, 'Z', sizeof(out));
+	assert_int_equal(log_escape("abcdefgh", 8, out, 5), 4);
+	assert_string_equal(out, "abcd");
+	assert_int_equal(out[5], 'Z');
+
+	/* An escape that fits exactly. */
+	memset(out, 'Z', sizeof(out));
+	assert_int_equal(log_escape("\r", 1, out, 5), 4);
+	assert_string_equal(out, "\\x0d");
+	assert_int_equal(out[5], 'Z');
+
+	TRUNC("abcdef", 1);
+	TRUNC("abcdef", 5);
+	TRUNC("\r\n\r\n", 1);
+	TRUNC("\r\n\r\n", 5);
+	TRUNC("\r\n\r\n", 6);
+	TRUNC("a\r", 5);
+	TRUNC("ab\"", 5);
+	TRUNC("\xc3\xbc\xc3\xbc", 7);
+	TRUNC("\xc3\xbc\xc3\xbc", 9);
+	TRUNC("\xc3\xbc\xc3\xbc", 2);
+}
+
+static void
+test_long_input(void **state)
+{
+	char	 in[300], out[2048], want[2048];
+	size_t	 i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (char)(i % 2 ? '\n' : 'x');
+	for (i = 0, n = 0; i < sizeof(in); i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s",
+		    i % 2 ? "\\x0a" : "x");
+	assert_int_equal(log_escape(in, sizeof(in), out, sizeof(out)), n);
+	assert_string_equal(out, want);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_printable_copied),
+		cmocka_unit_test(test_quote_backslash),
+		cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_nul),
+		cmocka_unit_test(test_high_bytes),
+		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_uses_length_not_nul),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_long_input),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
