@@ -3,10 +3,12 @@
  * enforces the timeouts, queues the answer, streams large files, and has
  * the one close path, which logs the request and sends TLS close_notify.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +48,44 @@ static struct conn_limits	 conn_lim = { 10, 30, 1024 };
 static int			 conn_n;
 static void			(*conn_idle_fn)(void);
 
+/*
+ * The cap holds across workers: each worker counts its connections in its
+ * own slot of a shared page, and a new connection is refused when the sum
+ * reaches the cap. A restarted worker's slot starts again at zero.
+ */
+static _Atomic int		*conn_slots;
+static int			 conn_nslots = 1;
+static int			 conn_slot;
+static _Atomic int		 conn_local_slot;
+
+int
+conn_shared(int workers)
+{
+	void	*p;
+
+	p = mmap(NULL, workers * sizeof *conn_slots, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	conn_slots = p;
+	conn_nslots = workers;
+	return 0;
+}
+
+void
+conn_worker(int slot)
+{
+	conn_slot = slot;
+	if (conn_slots != NULL)
+		atomic_store(&conn_slots[slot], 0);
+}
+
+static _Atomic int *
+conn_my_slot(void)
+{
+	return conn_slots != NULL ? &conn_slots[conn_slot] : &conn_local_slot;
+}
+
 void
 conn_setup(struct event_base *base, const struct conn_limits *lim)
 {
@@ -62,7 +102,13 @@ conn_count(void)
 int
 conn_full(void)
 {
-	return conn_n >= conn_lim.max_conns;
+	int	i, total = 0;
+
+	if (conn_slots == NULL)
+		return conn_n >= conn_lim.max_conns;
+	for (i = 0; i < conn_nslots; i++)
+		total += atomic_load_explicit(&conn_slots[i], memory_order_relaxed);
+	return total >= conn_lim.max_conns;
 }
 
 void
@@ -106,6 +152,7 @@ conn_close(struct conn *c)
 		close(c->fd);
 	free(c->req);
 	free(c);
+	atomic_fetch_sub_explicit(conn_my_slot(), 1, memory_order_relaxed);
 	if (--conn_n == 0 && conn_idle_fn != NULL)
 		conn_idle_fn();
 }
@@ -238,6 +285,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t slen, SSL_CTX *ctx,
 	if (c->bev == NULL)
 		goto fail;
 	conn_n++;
+	atomic_fetch_add_explicit(conn_my_slot(), 1, memory_order_relaxed);
 	bufferevent_set_timeouts(c->bev, &rt, &wt);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, LINE_MAX_BYTES + 1);
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);

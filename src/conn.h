@@ -25,6 +25,10 @@ struct conn_limits {
 	int		 max_conns;
 };
 
+/* Before forking: a connection count shared by this many workers. */
+int	 conn_shared(int);
+/* In a worker: which slot of the shared count is its own. */
+void	 conn_worker(int);
 void	 conn_setup(struct event_base *, const struct conn_limits *);
 int	 conn_count(void);
 int	 conn_full(void);

@@ -100,11 +100,40 @@ listen_format(const struct listen_addr *la, char *out, size_t outsz)
 		snprintf(out, outsz, "%s:%d", la->host, la->port);
 }
 
+/*
+ * SO_REUSEPORT would let a second tulpar (or anything of ours) share the
+ * port silently; a first bind without it fails if anyone holds the port.
+ */
+static int
+listen_probe(int family, const struct sockaddr *sa, socklen_t slen, int dual)
+{
+	int	fd, one = 1, zero = 0, r, e;
+
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dual ? &zero : &one,
+		    sizeof one);
+	r = bind(fd, sa, slen);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 static int
 listen_socket(int family, const struct sockaddr *sa, socklen_t slen,
-    int dual, char *err, size_t errsz, const char *name)
+    int dual, int exclusive, char *err, size_t errsz, const char *name)
 {
 	int	fd, one = 1, zero = 0;
+
+	if (exclusive && listen_probe(family, sa, slen, dual) == -1 &&
+	    errno == EADDRINUSE) {
+		snprintf(err, errsz, "cannot listen on %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
 
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -131,7 +160,7 @@ listen_socket(int family, const struct sockaddr *sa, socklen_t slen,
 }
 
 int
-listen_open(const struct listen_addr *la, char *err, size_t errsz)
+listen_open(const struct listen_addr *la, int exclusive, char *err, size_t errsz)
 {
 	struct sockaddr_in6	s6;
 	struct sockaddr_in	s4;
@@ -148,19 +177,19 @@ listen_open(const struct listen_addr *la, char *err, size_t errsz)
 	if (la->host[0] == '\0') {
 		s6.sin6_addr = in6addr_any;
 		fd = listen_socket(AF_INET6, (struct sockaddr *)&s6, sizeof s6,
-		    1, err, errsz, name);
+		    1, exclusive, err, errsz, name);
 		if (fd != -1 || (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL))
 			return fd;
 		s4.sin_addr.s_addr = htonl(INADDR_ANY);
 		return listen_socket(AF_INET, (struct sockaddr *)&s4, sizeof s4,
-		    0, err, errsz, name);
+		    0, exclusive, err, errsz, name);
 	}
 	if (inet_pton(AF_INET6, la->host, &s6.sin6_addr) == 1)
 		return listen_socket(AF_INET6, (struct sockaddr *)&s6, sizeof s6,
-		    0, err, errsz, name);
+		    0, exclusive, err, errsz, name);
 	if (inet_pton(AF_INET, la->host, &s4.sin_addr) == 1)
 		return listen_socket(AF_INET, (struct sockaddr *)&s4, sizeof s4,
-		    0, err, errsz, name);
+		    0, exclusive, err, errsz, name);
 	snprintf(err, errsz, "cannot listen on %s: invalid address", name);
 	return -1;
 }

@@ -302,10 +302,11 @@ worker_bind(const struct options *o, struct worker *w)
 {
 	char	err[1024];
 
-	if ((w->gfd = listen_open(&o->gemini, err, sizeof err)) == -1)
+	if ((w->gfd = listen_open(&o->gemini, 0, err, sizeof err)) == -1)
 		fatalx("gemini: %s", err);
 	w->pfd = -1;
-	if (!o->gopher_off && (w->pfd = listen_open(&o->gopher, err, sizeof err)) == -1)
+	if (!o->gopher_off &&
+	    (w->pfd = listen_open(&o->gopher, 0, err, sizeof err)) == -1)
 		fatalx("gopher: %s", err);
 }
 
@@ -331,6 +332,7 @@ worker_start(const struct options *o, SSL_CTX *ctx, const struct snapshot *snap,
 	if (all[i].pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		sigprocmask(SIG_SETMASK, old, NULL);
+		conn_worker(i);
 		for (j = 0; j < n; j++)
 			if (j != i)
 				worker_close(&all[j]);
@@ -354,7 +356,8 @@ supervise(struct options *o, SSL_CTX *ctx, const struct snapshot *snap,
 	int		 n = o->workers, i, sig, status, alive, stopping = 0;
 	pid_t		 pid;
 
-	o->limits.max_conns = (o->limits.max_conns + n - 1) / n;
+	if (conn_shared(n) == -1)
+		fatalx("cannot share the connection count: %s", strerror(errno));
 	w[0].gfd = gfd;
 	w[0].pfd = pfd;
 	for (i = 1; i < n; i++)
@@ -424,9 +427,10 @@ main(int argc, char **argv)
 	if (!(o.check_only && generated) &&
 	    (ctx = tls_server_ctx(o.certdir, o.host, err, sizeof err)) == NULL)
 		fatalx("%s", err);
-	if ((gfd = listen_open(&o.gemini, err, sizeof err)) == -1)
+	if ((gfd = listen_open(&o.gemini, 1, err, sizeof err)) == -1)
 		fatalx("gemini: %s", err);
-	if (!o.gopher_off && (pfd = listen_open(&o.gopher, err, sizeof err)) == -1)
+	if (!o.gopher_off &&
+	    (pfd = listen_open(&o.gopher, 1, err, sizeof err)) == -1)
 		fatalx("gopher: %s", err);
 	if (o.check_only) {
 		describe(&o, snap, generated);
