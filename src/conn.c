@@ -1,9 +1,15 @@
 /*
- * One client connection, for both front ends: it frames the request line,
- * enforces the timeouts, queues the answer, streams large files, and has
- * the one close path, which logs the request and sends TLS close_notify.
+ * One client connection, for both front ends. It drives the socket and
+ * OpenSSL itself rather than through bufferevents: OpenSSL reads straight
+ * from the socket (read-ahead on) and writes into a memory BIO that this
+ * file flushes, so a Gemini request costs two writes, the server's
+ * handshake flight and then the session ticket, answer and close_notify
+ * together. Pre-rendered answers go out by reference, never copied for
+ * Gopher. Each connection has one event, a deadline for its request, a
+ * write timeout, and one close path that logs and frees.
  */
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -14,10 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <openssl/err.h>
 
 #include "compat.h"
@@ -26,21 +30,41 @@
 #include "url.h"
 
 #define LINE_MAX_BYTES	(URL_MAX + 2)	/* request and CRLF */
-#define STREAM_CHUNK	(64 * 1024)
+#define STREAM_CHUNK	(16 * 1024)	/* one TLS record */
+
+enum conn_state {
+	CONN_HANDSHAKE,		/* TLS handshake */
+	CONN_REQUEST,		/* reading the request line */
+	CONN_RESPOND,		/* writing the answer */
+	CONN_CLOSING,		/* flushing the last bytes, then close */
+};
+
+struct segment {
+	const char	*data;
+	size_t		 len;
+	char		*owned;		/* freed with the connection */
+};
 
 struct conn {
-	struct bufferevent	*bev;
+	int			 fd;
+	struct event		 ev;
 	SSL			*ssl;
+	BIO			*wbio;		/* TLS output not yet on the socket */
+	size_t			 wsent;		/* bytes of wbio already written */
 	const struct frontend	*fe;
-	char			 client[64];
+	enum conn_state		 state;
 	struct timespec		 start;
-	char			*req;		/* the request, kept for the log */
+	char			*in;		/* a request line still incomplete */
+	size_t			 inlen;
+	struct segment		 seg[2];
+	int			 nseg;
+	int			 file;		/* streamed file, or -1 */
+	off_t			 left;
+	size_t			 queued;	/* answer bytes handed on */
+	char			*req;		/* the request, for the log */
 	size_t			 reqlen;
 	char			 status[8];
-	size_t			 queued;	/* bytes handed to the bufferevent */
-	int			 fd;		/* file being streamed, or -1 */
-	off_t			 left;
-	int			 finishing;
+	char			 client[46];
 };
 
 static struct event_base	*conn_base;
@@ -57,6 +81,8 @@ static _Atomic int		*conn_slots;
 static int			 conn_nslots = 1;
 static int			 conn_slot;
 static _Atomic int		 conn_local_slot;
+
+static void	conn_io(evutil_socket_t, short, void *);
 
 int
 conn_shared(int workers)
@@ -121,7 +147,7 @@ conn_on_idle(void (*fn)(void))
 static void
 conn_drain_socket(int fd)
 {
-	char	scratch[4096];
+	char	scratch[2048];
 	int	i;
 
 	for (i = 0; i < 4; i++)
@@ -129,27 +155,31 @@ conn_drain_socket(int fd)
 			break;
 }
 
-/* The one close path: log, close_notify, free. */
+/* The one close path: log, free, count. */
 static void
-conn_close(struct conn *c)
+conn_close(struct conn *c, const char *why)
 {
-	size_t	pending = evbuffer_get_length(bufferevent_get_output(c->bev));
-	int	fd = bufferevent_getfd(c->bev);
+	int	i;
 
-	log_request(c->client, c->fe->name, c->req,
-	    c->reqlen, c->status, c->queued - pending, &c->start);
-	if (c->ssl != NULL && SSL_is_init_finished(c->ssl) && pending == 0) {
-		SSL_set_quiet_shutdown(c->ssl, 0);
-		SSL_shutdown(c->ssl);
-	}
-	if (fd != -1)
-		conn_drain_socket(fd);
-	while (bufferevent_get_openssl_error(c->bev) != 0)
-		;
+	size_t	unsent = c->left;
+
+	for (i = 0; i < c->nseg; i++)
+		unsent += c->seg[i].len;
+	if (c->status[0] == '\0')
+		strlcpy(c->status, why, sizeof c->status);
+	log_request(c->client, c->fe->name, c->req, c->reqlen, c->status,
+	    c->queued - unsent, &c->start);
+	event_del(&c->ev);
+	conn_drain_socket(c->fd);
+	close(c->fd);
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);	/* frees wbio too */
 	ERR_clear_error();
-	bufferevent_free(c->bev);
-	if (c->fd != -1)
-		close(c->fd);
+	if (c->file != -1)
+		close(c->file);
+	for (i = 0; i < c->nseg; i++)
+		free(c->seg[i].owned);
+	free(c->in);
 	free(c->req);
 	free(c);
 	atomic_fetch_sub_explicit(conn_my_slot(), 1, memory_order_relaxed);
@@ -157,105 +187,271 @@ conn_close(struct conn *c)
 		conn_idle_fn();
 }
 
-/* Refills the output from the streamed file; closes the file at its end. */
+/* Waits for the socket; the request must be complete by its deadline. */
+static void
+conn_wait(struct conn *c, short what)
+{
+	struct timeval	tv = { conn_lim.write_timeout, 0 };
+	struct timespec	now;
+	long		ms;
+
+	if (c->state == CONN_HANDSHAKE || c->state == CONN_REQUEST) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = conn_lim.read_timeout * 1000L -
+		    ((now.tv_sec - c->start.tv_sec) * 1000L +
+		    (now.tv_nsec - c->start.tv_nsec) / 1000000L);
+		if (ms < 1)
+			ms = 1;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+	}
+	if (event_get_events(&c->ev) != (what | 0) || !event_initialized(&c->ev)) {
+		event_del(&c->ev);
+		event_assign(&c->ev, conn_base, c->fd, what, conn_io, c);
+	}
+	event_add(&c->ev, &tv);
+}
+
+/* Writes pending TLS output: 1 all written, 0 would block, -1 error. */
 static int
-conn_stream(struct conn *c)
+conn_flush_tls(struct conn *c)
 {
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
-	struct evbuffer_iovec	 v;
-	ssize_t			 r;
-	size_t			 want = STREAM_CHUNK;
+	char	*p;
+	long	 n = BIO_get_mem_data(c->wbio, &p);
+	ssize_t	 w;
 
-	if (c->left < (off_t)want)
-		want = c->left;
-	if (want > 0 && evbuffer_reserve_space(out, want, &v, 1) == 1) {
-		do {
-			r = read(c->fd, v.iov_base, want);
-		} while (r == -1 && errno == EINTR);
-		if (r > 0) {
-			v.iov_len = r;
-			evbuffer_commit_space(out, &v, 1);
-			c->queued += r;
-			c->left -= r;
-			return 0;
+	while ((size_t)n > c->wsent) {
+		w = send(c->fd, p + c->wsent, n - c->wsent, MSG_NOSIGNAL);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -1;
 		}
-		if (r == -1)
-			return -1;
+		c->wsent += w;
 	}
-	close(c->fd);	/* done, or the file shrank under us */
-	c->fd = -1;
-	return 0;
+	(void)BIO_reset(c->wbio);
+	c->wsent = 0;
+	return 1;
 }
 
-static void
-conn_write(struct bufferevent *bev, void *arg)
+static int
+conn_tls_error(struct conn *c, int r)
 {
-	struct conn	*c = arg;
+	int	e = SSL_get_error(c->ssl, r);
 
-	(void)bev;
-	if (c->fd != -1) {
-		if (conn_stream(c) == -1)
-			conn_close(c);
-		else if (c->fd == -1 &&
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			conn_close(c);
-		return;
-	}
-	if (c->finishing)
-		conn_close(c);
+	if (e == SSL_ERROR_WANT_READ)
+		return 0;
+	ERR_clear_error();
+	return -1;
 }
 
-static void
-conn_read(struct bufferevent *bev, void *arg)
+/* Bytes of the request so far, in c->in; returns 1 when the line is whole. */
+static int
+conn_take(struct conn *c, const char *p, size_t n)
 {
-	struct conn		*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct evbuffer_ptr	 end, eol;
-	size_t			 len = evbuffer_get_length(in), n;
-	char			 line[LINE_MAX_BYTES + 1];
-	int			 crlf;
+	if (c->in == NULL && (c->in = malloc(LINE_MAX_BYTES + 1)) == NULL)
+		return -1;
+	if (n > LINE_MAX_BYTES - c->inlen)
+		n = LINE_MAX_BYTES - c->inlen;
+	memcpy(c->in + c->inlen, p, n);
+	c->inlen += n;
+	return memchr(c->in, '\n', c->inlen) != NULL || c->inlen == LINE_MAX_BYTES;
+}
 
-	if (c->finishing) {
-		evbuffer_drain(in, len);
+/* Hands a whole line, or an overlong one, to the front end. */
+static void
+conn_dispatch(struct conn *c)
+{
+	char	*nl = memchr(c->in, '\n', c->inlen);
+	size_t	 n;
+	int	 crlf;
+
+	c->state = CONN_RESPOND;
+	if (nl == NULL) {
+		c->fe->too_long(c);
 		return;
 	}
-	evbuffer_ptr_set(in, &end, len < LINE_MAX_BYTES ? len : LINE_MAX_BYTES,
-	    EVBUFFER_PTR_SET);
-	eol = evbuffer_search_range(in, "\n", 1, NULL, &end);
-	if (eol.pos == -1) {
-		if (len >= LINE_MAX_BYTES) {
-			bufferevent_disable(bev, EV_READ);
-			evbuffer_drain(in, len);
-			c->fe->too_long(c);
-		}
-		return;
-	}
-	n = eol.pos;
-	evbuffer_remove(in, line, n + 1);
-	evbuffer_drain(in, evbuffer_get_length(in));
-	bufferevent_disable(bev, EV_READ);
-	crlf = n > 0 && line[n - 1] == '\r';
+	n = nl - c->in;
+	crlf = n > 0 && c->in[n - 1] == '\r';
 	if (crlf)
 		n--;
-	line[n] = '\0';
-	c->fe->request(c, line, n, crlf);
+	c->in[n] = '\0';
+	c->fe->request(c, c->in, n, crlf);
+}
+
+/* Reads what is there of the request: 1 dispatched, 0 wait, -1 close. */
+static int
+conn_read(struct conn *c)
+{
+	char	buf[LINE_MAX_BYTES];
+	ssize_t	r;
+	int	whole;
+
+	for (;;) {
+		if (c->ssl != NULL) {
+			r = SSL_read(c->ssl, buf, sizeof buf);
+			if (r <= 0)
+				return conn_tls_error(c, r);
+		} else {
+			r = recv(c->fd, buf, sizeof buf, 0);
+			if (r == 0)
+				return -1;
+			if (r == -1)
+				return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		}
+		if ((whole = conn_take(c, buf, r)) == -1)
+			return -1;
+		if (whole) {
+			conn_dispatch(c);
+			return 1;
+		}
+	}
+}
+
+/* Plain TCP: writes segments by reference, then the file with sendfile. */
+static int
+conn_write_plain(struct conn *c)
+{
+	ssize_t	w;
+	int	i;
+
+	for (i = 0; i < c->nseg; i++) {
+		while (c->seg[i].len > 0) {
+			w = send(c->fd, c->seg[i].data, c->seg[i].len, MSG_NOSIGNAL);
+			if (w == -1)
+				return errno == EAGAIN || errno == EINTR ? 0 : -1;
+			c->seg[i].data += w;
+			c->seg[i].len -= w;
+		}
+	}
+	while (c->file != -1 && c->left > 0) {
+		w = sendfile(c->fd, c->file, NULL, c->left);
+		if (w == -1)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (w == 0)
+			break;		/* the file shrank under us */
+		c->left -= w;
+	}
+	return 1;
+}
+
+/* TLS: encrypts the next piece into wbio once the last one is on its way. */
+static int
+conn_fill_tls(struct conn *c)
+{
+	char	buf[STREAM_CHUNK];
+	ssize_t	r;
+	int	i;
+
+	for (i = 0; i < c->nseg; i++)
+		if (c->seg[i].len > 0) {	/* a bounded piece at a time */
+			size_t n = c->seg[i].len < 4 * STREAM_CHUNK ?
+			    c->seg[i].len : 4 * STREAM_CHUNK;
+
+			if (SSL_write(c->ssl, c->seg[i].data, n) <= 0)
+				return -1;
+			c->seg[i].data += n;
+			c->seg[i].len -= n;
+			return 0;
+		}
+	if (c->file == -1 || c->left == 0)
+		return 1;
+	do {
+		r = read(c->file, buf, c->left < STREAM_CHUNK ? c->left : STREAM_CHUNK);
+	} while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return r == 0 ? 1 : -1;	/* 0: the file shrank under us */
+	c->left -= r;
+	if (SSL_write(c->ssl, buf, r) <= 0)
+		return -1;
+	return c->left == 0 ? 1 : 0;
+}
+
+/* Moves the answer on: 1 all out, 0 wait for the socket, -1 error. */
+static int
+conn_respond(struct conn *c)
+{
+	int	r;
+
+	if (c->ssl == NULL)
+		return conn_write_plain(c);
+	for (;;) {
+		if ((r = conn_flush_tls(c)) != 1)
+			return r;
+		if (c->state == CONN_CLOSING)
+			return 1;
+		if ((r = conn_fill_tls(c)) == -1)
+			return -1;
+		if (r == 1) {
+			SSL_shutdown(c->ssl);	/* close_notify, then close */
+			c->state = CONN_CLOSING;
+		}
+	}
 }
 
 static void
-conn_event(struct bufferevent *bev, short what, void *arg)
+conn_step(struct conn *c)
+{
+	int	r;
+
+	if (c->state == CONN_HANDSHAKE) {
+		if ((r = SSL_do_handshake(c->ssl)) != 1) {
+			if (conn_tls_error(c, r) == -1) {
+				(void)conn_flush_tls(c);	/* the alert, if it fits */
+				conn_close(c, "error");
+				return;
+			}
+			if (conn_flush_tls(c) == -1) {
+				conn_close(c, "error");
+				return;
+			}
+			conn_wait(c, BIO_pending(c->wbio) ? EV_WRITE : EV_READ);
+			return;
+		}
+		c->state = CONN_REQUEST;
+	}
+	if (c->state == CONN_REQUEST) {
+		if ((r = conn_read(c)) == -1) {
+			conn_close(c, "eof");
+			return;
+		}
+		if (r == 0) {
+			/*
+			 * TLS 1.2 ends the handshake with the server's Finished,
+			 * which the client needs before it sends the request.
+			 * TLS 1.3 only leaves the session ticket: keep it, and
+			 * send it with the answer.
+			 */
+			if (c->ssl != NULL && SSL_version(c->ssl) < TLS1_3_VERSION &&
+			    conn_flush_tls(c) == -1) {
+				conn_close(c, "error");
+				return;
+			}
+			conn_wait(c, c->ssl && BIO_pending(c->wbio) &&
+			    SSL_version(c->ssl) < TLS1_3_VERSION ? EV_WRITE : EV_READ);
+			return;
+		}
+		return;		/* the front end called conn_finish */
+	}
+	if ((r = conn_respond(c)) == -1)
+		conn_close(c, "error");
+	else if (r == 1)
+		conn_close(c, "ok");
+	else
+		conn_wait(c, EV_WRITE);
+}
+
+static void
+conn_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED)
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		conn_close(c, "timeout");
 		return;
-	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
-	    c->finishing)
-		return;		/* half-closed after its request: still answer */
-	if (c->status[0] == '\0')
-		strlcpy(c->status, what & BEV_EVENT_TIMEOUT ? "timeout" :
-		    what & BEV_EVENT_EOF ? "eof" : "error", sizeof c->status);
-	conn_close(c);
+	}
+	conn_step(c);
 }
 
 void
@@ -263,40 +459,39 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t slen, SSL_CTX *ctx,
     const struct frontend *fe)
 {
 	struct conn	*c;
-	struct timeval	 rt = { conn_lim.read_timeout, 0 };
-	struct timeval	 wt = { conn_lim.write_timeout, 0 };
 
 	(void)slen;
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		close(fd);
 		return;
 	}
-	c->fd = -1;
+	c->fd = fd;
+	c->file = -1;
 	c->fe = fe;
+	c->state = ctx != NULL ? CONN_HANDSHAKE : CONN_REQUEST;
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	log_addr(sa, c->client, sizeof c->client);
 	if (ctx != NULL) {
-		if ((c->ssl = SSL_new(ctx)) == NULL)
-			goto fail;
-		c->bev = bufferevent_openssl_socket_new(conn_base, fd, c->ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	} else
-		c->bev = bufferevent_socket_new(conn_base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		goto fail;
+		BIO *rbio = BIO_new_socket(fd, BIO_NOCLOSE);
+
+		c->wbio = BIO_new(BIO_s_mem());
+		if ((c->ssl = SSL_new(ctx)) == NULL || rbio == NULL ||
+		    c->wbio == NULL) {
+			BIO_free(rbio);
+			BIO_free(c->wbio);
+			SSL_free(c->ssl);
+			ERR_clear_error();
+			close(fd);
+			free(c);
+			return;
+		}
+		SSL_set_bio(c->ssl, rbio, c->wbio);
+		SSL_set_accept_state(c->ssl);
+	}
 	conn_n++;
 	atomic_fetch_add_explicit(conn_my_slot(), 1, memory_order_relaxed);
-	bufferevent_set_timeouts(c->bev, &rt, &wt);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, LINE_MAX_BYTES + 1);
-	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_enable(c->bev, EV_READ);
-	return;
-fail:
-	if (c->ssl != NULL)
-		SSL_free(c->ssl);
-	ERR_clear_error();
-	close(fd);
-	free(c);
+	event_assign(&c->ev, conn_base, fd, EV_READ, conn_io, c);
+	conn_wait(c, EV_READ);
 }
 
 void *
@@ -333,37 +528,39 @@ conn_set_request(struct conn *c, const char *req, size_t len)
 void
 conn_send_ref(struct conn *c, const void *p, size_t len)
 {
-	evbuffer_add_reference(bufferevent_get_output(c->bev), p, len, NULL, NULL);
+	if (c->nseg == 2)
+		return;
+	c->seg[c->nseg].data = p;
+	c->seg[c->nseg++].len = len;
 	c->queued += len;
 }
 
 void
 conn_send_copy(struct conn *c, const void *p, size_t len)
 {
-	evbuffer_add(bufferevent_get_output(c->bev), p, len);
-	c->queued += len;
+	char	*copy;
+
+	if (c->nseg == 2 || (copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, p, len);
+	c->seg[c->nseg].owned = copy;
+	conn_send_ref(c, copy, len);
 }
 
 void
 conn_send_file(struct conn *c, int fd, off_t size)
 {
-	c->fd = fd;
+	c->file = fd;
 	c->left = size;
+	c->queued += size;
 }
 
+/* The answer is queued: send it from the state machine. */
 void
 conn_finish(struct conn *c)
 {
-	c->finishing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (c->fd != -1 && conn_stream(c) == -1) {
-		conn_close(c);
-		return;
-	}
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-	    c->fd == -1) {
-		conn_close(c);
-		return;
-	}
-	bufferevent_enable(c->bev, EV_WRITE);
+	c->state = CONN_RESPOND;
+	free(c->in);
+	c->in = NULL;
+	conn_step(c);
 }
