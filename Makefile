@@ -24,7 +24,13 @@ UNITS	 = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 
 RUN_FLAGS ?= -d capsule -T certs -H localhost -G 1965 -P 7070 -L en
 
-.PHONY: all deps run check clean
+# The ASan/UBSan build of the server and the unit tests, in tests/sanitize/.
+SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=undefined
+SANUNITS = $(patsubst tests/unit/%,tests/sanitize/%,$(UNITS))
+LIBSRCS	 = $(filter-out src/main.c,$(SRCS))
+
+.PHONY: all deps run check sanitize clean
 
 all: deps tulpar
 
@@ -43,9 +49,20 @@ tests/unit/test_%: tests/unit/test_%.c $(LIBOBJS) tests/unit/*.h
 run: all
 	./tulpar $(RUN_FLAGS)
 
+tests/sanitize/tulpar: $(SRCS) src/*.h
+	@mkdir -p tests/sanitize
+	$(CC) $(SAN) -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(PKG_CFLAGS) -o $@ $(SRCS) $(PKG_LIBS)
+
+tests/sanitize/test_%: tests/unit/test_%.c $(LIBSRCS) src/*.h tests/unit/*.h
+	@mkdir -p tests/sanitize
+	$(CC) $(SAN) -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(PKG_CFLAGS) -Isrc -o $@ $< $(LIBSRCS) $(PKG_LIBS) -lcmocka
+
+sanitize: deps tests/sanitize/tulpar $(SANUNITS)
+
 check: deps
-	@$(MAKE) --no-print-directory WERROR=1 tulpar $(UNITS)
+	@$(MAKE) --no-print-directory WERROR=1 tulpar $(UNITS) sanitize
 	@sh tests/run.sh
 
 clean:
 	rm -f tulpar src/*.o $(UNITS)
+	rm -rf tests/sanitize

@@ -434,6 +434,11 @@ main(int argc, char **argv)
 		fatalx("gopher: %s", err);
 	if (o.check_only) {
 		describe(&o, snap, generated);
+		close(gfd);
+		if (pfd != -1)
+			close(pfd);
+		SSL_CTX_free(ctx);
+		snapshot_free(snap);
 		return 0;
 	}
 	if (generated)

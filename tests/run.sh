@@ -100,21 +100,45 @@ run_counted() {
 	fi
 }
 
-for t in tests/unit/test_*; do
-	[ -f "$t" ] || continue
-	case $t in
-	*.c | *.h | *.o | *.d) continue ;;
-	esac
-	if [ -x "$t" ]; then
-		run_cmocka "$t"
-	else
-		report "$t" FAIL 0 1 " (not executable)"
-	fi
-done
+# run_units dir: every cmocka binary test_* in dir.
+run_units() {
+	for t in "$1"/test_*; do
+		[ -f "$t" ] || continue
+		case $t in
+		*.c | *.h | *.o | *.d) continue ;;
+		esac
+		if [ -x "$t" ]; then
+			run_cmocka "$t"
+		else
+			report "$t" FAIL 0 1 " (not executable)"
+		fi
+	done
+}
 
-for t in tests/integration/test_*.sh; do
-	[ -f "$t" ] || continue
-	run_counted "$t" bash "$t"
+# run_integration binary: every integration script against that build.
+run_integration() {
+	for t in tests/integration/test_*.sh; do
+		[ -f "$t" ] || continue
+		TULPAR=$1 run_counted "$t${2:+ ($2)}" bash "$t"
+	done
+}
+
+run_units tests/unit
+run_integration "$PWD/tulpar"
+
+# The same suites against the ASan/UBSan build, when it is there.
+if [ -x tests/sanitize/tulpar ]; then
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	run_units tests/sanitize
+	run_integration "$PWD/tests/sanitize/tulpar" asan+ubsan
+fi
+
+# Fuzz corpora, replayed under ASan/UBSan; the load generator's smoke run.
+for t in fuzz-replay bench-smoke; do
+	if make -s -n "$t" >/dev/null 2>&1; then
+		run_counted "make $t" make -s --no-print-directory "$t"
+	fi
 done
 
 for t in tests/capsule/completeness.py tests/capsule/links.py; do

@@ -187,6 +187,15 @@ expect_ge() {
 
 # summary: the last line of every suite; fails if anything failed.
 summary() {
+	local f
+	# A sanitizer report or a dead worker in any server's log is a failure.
+	for f in "$TMP"/tulpar.*.log; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|worker [0-9]+ exited' "$f"; then
+			not_ok "no sanitizer report or dead worker in $(basename "$f")"
+			grep -m5 -E 'Sanitizer|runtime error|exited' "$f" | sed 's/^/#   /'
+		fi
+	done
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }
