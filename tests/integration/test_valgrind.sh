@@ -4,6 +4,11 @@
 # errors (invalid reads or writes, uses of uninitialised values) and no
 # definite or indirect leaks in any process.
 . "$(dirname "$0")/lib.sh"
+case $TULPAR in
+*/sanitize/*)	# valgrind and ASan do not mix; the plain build has its pass
+	echo "0 passed, 0 failed"
+	exit 0 ;;
+esac
 need_tulpar
 
 if ! command -v valgrind >/dev/null; then
