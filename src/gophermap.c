@@ -93,8 +93,7 @@ struct wrap {
 	struct buf	*out;
 	const char	*prefix;	/* repeated on every line */
 	size_t		 avail;		/* characters after the prefix */
-	char		 line[4 * GOPHER_WIDTH + 8];
-	size_t		 len;		/* bytes in line */
+	struct buf	 line;		/* bytes of the line so far */
 	size_t		 col;		/* characters in line */
 	size_t		 widest;
 };
@@ -102,15 +101,17 @@ struct wrap {
 static void
 wrap_flush(struct wrap *w)
 {
-	char	tmp[sizeof w->line + 8];
-	size_t	plen = strlen(w->prefix);
+	struct buf	b;
 
-	memcpy(tmp, w->prefix, plen);
-	memcpy(tmp + plen, w->line, w->len);
-	gophermap_info(w->out, tmp, plen + w->len);
+	buf_init(&b);
+	buf_adds(&b, w->prefix);
+	buf_add(&b, w->line.data, w->line.len);
+	gophermap_info(w->out, b.data ? b.data : "", b.len);
+	buf_free(&b);
 	if (w->col > w->widest)
 		w->widest = w->col;
-	w->len = w->col = 0;
+	w->line.len = 0;
+	w->col = 0;
 }
 
 static void
@@ -123,8 +124,7 @@ wrap_word(struct wrap *w, const char *s, size_t len)
 	while (n > w->avail) {		/* longer than a line: hard break */
 		size_t b = utf8_prefix(s, len, w->avail - w->col);
 
-		memcpy(w->line + w->len, s, b);
-		w->len += b;
+		buf_add(&w->line, s, b);
 		w->col = w->avail;
 		wrap_flush(w);
 		s += b;
@@ -134,11 +134,10 @@ wrap_word(struct wrap *w, const char *s, size_t len)
 	if (n == 0)
 		return;
 	if (w->col > 0) {
-		w->line[w->len++] = ' ';
+		buf_addc(&w->line, ' ');
 		w->col++;
 	}
-	memcpy(w->line + w->len, s, len);
-	w->len += len;
+	buf_add(&w->line, s, len);
 	w->col += n;
 }
 
@@ -153,6 +152,7 @@ wrap_text(struct buf *out, const char *prefix, const char *s, size_t len)
 	w.out = out;
 	w.prefix = prefix;
 	w.avail = GOPHER_WIDTH - strlen(prefix);
+	buf_init(&w.line);
 	while (s < end) {
 		const char *word;
 
@@ -164,8 +164,9 @@ wrap_text(struct buf *out, const char *prefix, const char *s, size_t len)
 		if (s > word)
 			wrap_word(&w, word, s - word);
 	}
-	if (w.len > 0 || w.widest == 0)
+	if (w.line.len > 0 || w.widest == 0)
 		wrap_flush(&w);
+	buf_free(&w.line);
 	return w.widest;
 }
 
@@ -215,11 +216,11 @@ render_gopher_url(struct buf *out, const char *url, size_t len,
 	int		 port = 70;
 	char		 type = '1';
 
-	if (len >= sizeof u)
+	if (len >= sizeof u || len < 9 || strncasecmp(url, "gopher://", 9) != 0)
 		return -1;
 	memcpy(u, url, len);
 	u[len] = '\0';
-	h = u + strlen("gopher://");
+	h = u + 9;
 	p = strchr(h, '/');
 	if (p == NULL)
 		p = h + strlen(h);
@@ -266,9 +267,8 @@ local_path(const struct gopher_ctx *ctx, const char *ref, size_t len,
 	const char	*errstr;
 	size_t		 n;
 
-	n = strcspn(ref, "?#");
-	if (n > len)
-		n = len;
+	for (n = 0; n < len && ref[n] != '?' && ref[n] != '#'; n++)
+		;
 	if (url_decode(ref, n, dec, sizeof dec, &errstr) == -1 ||
 	    strpbrk(dec, "\t\r\n") != NULL)
 		return -1;
@@ -354,7 +354,7 @@ render_link(struct buf *out, const struct gopher_ctx *ctx,
 	int		 r;
 
 	if (l->urllen == 0) {
-		gophermap_info(out, label, llen);
+		wrap_text(out, "", label, llen);
 		return;
 	}
 	if ((p = own_gemini_path(ctx, l->url, l->urllen, slen, &plen)) != NULL)
@@ -373,7 +373,7 @@ render_link(struct buf *out, const struct gopher_ctx *ctx,
 	} else
 		r = render_local(out, ctx, l->url, l->urllen, label, llen);
 	if (r == -1)
-		gophermap_info(out, label, llen);
+		wrap_text(out, "", label, llen);
 }
 
 void
