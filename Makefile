@@ -2,7 +2,7 @@
 # `make run` serves ./capsule; `make check` runs every test.
 
 CC	?= cc
-PKGS	 = libevent_openssl libevent libssl libcrypto
+PKGS	 = libevent_openssl libevent libssl libcrypto inih
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare
 CFLAGS	?= -O2 -g
@@ -15,7 +15,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Debian packages the build and the tests need.
 DEPS	 = gcc make pkg-config libevent-dev libssl-dev libcmocka-dev openssl \
-	   curl lynx python3 procps valgrind
+	   curl lynx python3 procps valgrind libinih-dev clang libclang-rt-14-dev \
+	   iproute2
 
 SRCS	 = $(wildcard src/*.c)
 OBJS	 = $(SRCS:.c=.o)
@@ -63,6 +64,9 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=1 tulpar $(UNITS) sanitize
 	@sh tests/run.sh
 
-clean:
+include tests/fuzz/fuzz.mk
+include tests/bench/bench.mk
+
+clean: fuzz-clean bench-clean
 	rm -f tulpar src/*.o $(UNITS)
 	rm -rf tests/sanitize

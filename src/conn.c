@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,12 +29,16 @@
 #include "compat.h"
 #include "conn.h"
 #include "log.h"
+#include "proxy.h"
 #include "url.h"
 
 #define LINE_MAX_BYTES	(URL_MAX + 2)	/* request and CRLF */
 #define STREAM_CHUNK	(16 * 1024)	/* one TLS record */
+#define PROXY_PEEK	4096		/* longest PROXY header taken */
+#define FLUSH_AT	(64 * 1024)	/* TLS output gathered before a write */
 
 enum conn_state {
+	CONN_PROXY,		/* reading a PROXY protocol header */
 	CONN_HANDSHAKE,		/* TLS handshake */
 	CONN_REQUEST,		/* reading the request line */
 	CONN_RESPOND,		/* writing the answer */
@@ -61,6 +67,7 @@ struct conn {
 	int			 file;		/* streamed file, or -1 */
 	off_t			 left;
 	size_t			 queued;	/* answer bytes handed on */
+	int			 port;		/* see conn_port() */
 	char			*req;		/* the request, for the log */
 	size_t			 reqlen;
 	char			 status[8];
@@ -195,7 +202,7 @@ conn_wait(struct conn *c, short what)
 	struct timespec	now;
 	long		ms;
 
-	if (c->state == CONN_HANDSHAKE || c->state == CONN_REQUEST) {
+	if (c->state <= CONN_REQUEST) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = conn_lim.read_timeout * 1000L -
 		    ((now.tv_sec - c->start.tv_sec) * 1000L +
@@ -205,7 +212,9 @@ conn_wait(struct conn *c, short what)
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 	}
-	if (event_get_events(&c->ev) != (what | 0) || !event_initialized(&c->ev)) {
+	/* Persistent: waiting again for the same thing costs no epoll_ctl. */
+	what |= EV_PERSIST;
+	if (event_get_events(&c->ev) != what) {
 		event_del(&c->ev);
 		event_assign(&c->ev, conn_base, c->fd, what, conn_io, c);
 	}
@@ -367,7 +376,11 @@ conn_fill_tls(struct conn *c)
 	return c->left == 0 ? 1 : 0;
 }
 
-/* Moves the answer on: 1 all out, 0 wait for the socket, -1 error. */
+/*
+ * Moves the answer on: 1 all out, 0 wait for the socket, -1 error.
+ * TLS records gather in wbio until FLUSH_AT bytes or the end, so a small
+ * answer leaves with its session ticket and close_notify in one write.
+ */
 static int
 conn_respond(struct conn *c)
 {
@@ -376,17 +389,55 @@ conn_respond(struct conn *c)
 	if (c->ssl == NULL)
 		return conn_write_plain(c);
 	for (;;) {
+		if (c->state != CONN_CLOSING && BIO_pending(c->wbio) < FLUSH_AT) {
+			if ((r = conn_fill_tls(c)) == -1)
+				return -1;
+			if (r == 1) {
+				SSL_shutdown(c->ssl);	/* close_notify, then close */
+				c->state = CONN_CLOSING;
+			}
+			continue;
+		}
 		if ((r = conn_flush_tls(c)) != 1)
 			return r;
 		if (c->state == CONN_CLOSING)
 			return 1;
-		if ((r = conn_fill_tls(c)) == -1)
-			return -1;
-		if (r == 1) {
-			SSL_shutdown(c->ssl);	/* close_notify, then close */
-			c->state = CONN_CLOSING;
-		}
 	}
+}
+
+/*
+ * The PROXY header (v1 or v2) before anything else: the client's real
+ * address goes to the log, and the port it connected to is the one the
+ * Gemini URL must name. 1 done, 0 wait, -1 not a valid header.
+ */
+static int
+conn_proxy(struct conn *c)
+{
+	unsigned char		 buf[PROXY_PEEK];
+	struct proxy_info	 pi;
+	const char		*errstr;
+	size_t			 used;
+	ssize_t			 r;
+	int			 p;
+
+	r = recv(c->fd, buf, sizeof buf, MSG_PEEK);
+	if (r == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	if (r == 0)
+		return -1;
+	if ((p = proxy_parse(buf, r, &pi, &used, &errstr)) <= 0)
+		return p == 0 && r < (ssize_t)sizeof buf ? 0 : -1;
+	if (recv(c->fd, buf, used, 0) != (ssize_t)used)
+		return -1;
+	if (!pi.local) {
+		log_addr((struct sockaddr *)&pi.src, c->client, sizeof c->client);
+		if (pi.dst.ss_family == AF_INET)
+			c->port = ntohs(((struct sockaddr_in *)&pi.dst)->sin_port);
+		else if (pi.dst.ss_family == AF_INET6)
+			c->port = ntohs(((struct sockaddr_in6 *)&pi.dst)->sin6_port);
+	}
+	c->state = c->ssl != NULL ? CONN_HANDSHAKE : CONN_REQUEST;
+	return 1;
 }
 
 static void
@@ -394,6 +445,22 @@ conn_step(struct conn *c)
 {
 	int	r;
 
+	if (c->state == CONN_PROXY) {
+		if ((r = conn_proxy(c)) == 0) {
+			conn_wait(c, EV_READ);
+			return;
+		}
+		if (r == -1) {
+			if (c->ssl != NULL) {
+				conn_close(c, "proxy");
+				return;
+			}
+			c->state = CONN_RESPOND;
+			conn_set_request(c, "PROXY", 5);
+			c->fe->too_long(c);	/* the Gopher bad-request item */
+			return;
+		}
+	}
 	if (c->state == CONN_HANDSHAKE) {
 		if ((r = SSL_do_handshake(c->ssl)) != 1) {
 			if (conn_tls_error(c, r) == -1) {
@@ -468,7 +535,9 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t slen, SSL_CTX *ctx,
 	c->fd = fd;
 	c->file = -1;
 	c->fe = fe;
-	c->state = ctx != NULL ? CONN_HANDSHAKE : CONN_REQUEST;
+	c->port = fe->port;
+	c->state = fe->proxy ? CONN_PROXY : ctx != NULL ? CONN_HANDSHAKE :
+	    CONN_REQUEST;
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	log_addr(sa, c->client, sizeof c->client);
 	if (ctx != NULL) {
@@ -490,7 +559,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t slen, SSL_CTX *ctx,
 	}
 	conn_n++;
 	atomic_fetch_add_explicit(conn_my_slot(), 1, memory_order_relaxed);
-	event_assign(&c->ev, conn_base, fd, EV_READ, conn_io, c);
+	event_assign(&c->ev, conn_base, fd, EV_READ | EV_PERSIST, conn_io, c);
 	conn_wait(c, EV_READ);
 }
 
@@ -504,6 +573,12 @@ const char *
 conn_sni(const struct conn *c)
 {
 	return c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+}
+
+int
+conn_port(const struct conn *c)
+{
+	return c->port;
 }
 
 void

@@ -17,6 +17,8 @@ struct frontend {
 	/* No line end within the first URL_MAX + 2 bytes. */
 	void		(*too_long)(struct conn *);
 	void		*arg;
+	int		 port;		/* the listener's port */
+	int		 proxy;		/* a PROXY protocol header comes first */
 };
 
 struct conn_limits {
@@ -39,6 +41,8 @@ void	 conn_accept(int, const struct sockaddr *, socklen_t, SSL_CTX *,
 /* For front ends. */
 void		*conn_frontend_arg(const struct conn *);
 const char	*conn_sni(const struct conn *);
+/* The port the client connected to: the listener's, or the PROXY header's. */
+int		 conn_port(const struct conn *);
 void		 conn_set_status(struct conn *, const char *);
 void		 conn_set_request(struct conn *, const char *, size_t);
 void		 conn_send_ref(struct conn *, const void *, size_t);	/* bytes outlive the conn */

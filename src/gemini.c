@@ -34,35 +34,44 @@ gemini_bad(struct conn *c, const char *why)
 	gemini_reply(c, "59", meta);
 }
 
-/* 31 to the same URL with the directory's slash added, as the client wrote it. */
+/*
+ * A redirect to a path on this host, written as the client wrote the host
+ * and port; a full URL as it is. With query, the request's query follows.
+ */
 static void
-gemini_redirect(struct conn *c, const struct url *u, const char *target)
+gemini_redirect(struct conn *c, const struct url *u, const char *status,
+    const char *target, int query)
 {
 	char	enc[3 * URL_MAX + 4], meta[URL_MAX + 1], port[16] = "";
 	int	n;
 
+	if (target[0] != '/') {
+		gemini_reply(c, status, target);
+		return;
+	}
 	if (u->port != -1)
 		snprintf(port, sizeof port, ":%d", u->port);
 	if (url_encode_path(target, enc, sizeof enc) == -1) {
 		gemini_bad(c, "path too long");
 		return;
 	}
+	query = query && u->has_query;
 	n = snprintf(meta, sizeof meta, "gemini://%s%s%s%s%s", u->host, port,
-	    enc, u->has_query ? "?" : "", u->has_query ? u->query : "");
+	    enc, query ? "?" : "", query ? u->query : "");
 	if (n < 0 || (size_t)n >= sizeof meta) {
 		gemini_bad(c, "redirect target too long");
 		return;
 	}
-	gemini_reply(c, "31", meta);
+	gemini_reply(c, status, meta);
 }
 
 static void
-gemini_node(struct conn *c, const struct router *r, const struct node *n)
+gemini_node(struct conn *c, const struct site *s, const struct node *n)
 {
 	int	fd;
 
 	if (n->kind == NODE_LARGE) {
-		if ((fd = snapshot_open(r->snap, n)) == -1) {
+		if ((fd = snapshot_open(s->snap, n)) == -1) {
 			gemini_reply(c, "51", "Not found");
 			return;
 		}
@@ -77,16 +86,22 @@ gemini_node(struct conn *c, const struct router *r, const struct node *n)
 static void
 gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
 {
-	struct request	req = { u->host, u->path, u->has_query ? u->query : NULL };
+	struct request	req = { u->host, NULL, u->path, u->has_query ? u->query : NULL };
 	struct result	res;
 
 	router_resolve(cfg->router, &req, &res);
 	switch (res.kind) {
 	case RESULT_NODE:
-		gemini_node(c, cfg->router, res.node);
+		gemini_node(c, res.site, res.node);
 		break;
 	case RESULT_REDIRECT:
-		gemini_redirect(c, u, res.target);
+		gemini_redirect(c, u, "31", res.target, 1);
+		break;
+	case RESULT_MOVED:
+		gemini_redirect(c, u, res.permanent ? "31" : "30", res.target, 0);
+		break;
+	case RESULT_GONE:
+		gemini_reply(c, "52", "Gone");
 		break;
 	case RESULT_NOT_FOUND:
 		gemini_reply(c, "51", "Not found");
@@ -124,7 +139,7 @@ gemini_request(struct conn *c, char *line, size_t len, int crlf)
 		gemini_reply(c, "53", "Scheme not served");
 		return;
 	}
-	if ((u.port == -1 ? GEMINI_DEFAULT_PORT : u.port) != cfg->port) {
+	if ((u.port == -1 ? GEMINI_DEFAULT_PORT : u.port) != conn_port(c)) {
 		gemini_reply(c, "53", "Port not served");
 		return;
 	}

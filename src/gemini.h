@@ -7,7 +7,6 @@
 
 struct gemini_cfg {
 	const struct router	*router;
-	int			 port;	/* the port URLs must name (or imply) */
 };
 
 void	gemini_frontend(struct frontend *, struct gemini_cfg *);

@@ -2,6 +2,7 @@
  * The Gopher front end (RFC 1436): one selector line in, a menu or the
  * raw file out. Search terms and Gopher+ suffixes after a TAB are dropped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -46,14 +47,14 @@ gopher_url(struct conn *c, const char *url, size_t len)
 }
 
 static void
-gopher_node(struct conn *c, const struct router *r, const struct node *n)
+gopher_node(struct conn *c, const struct site *s, const struct node *n)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
 	char			 type[2] = { n->gopher_type, '\0' };
 	int			 fd;
 
 	if (n->kind == NODE_LARGE) {
-		if ((fd = snapshot_open(r->snap, n)) == -1) {
+		if ((fd = snapshot_open(s->snap, n)) == -1) {
 			gopher_error(c, cfg->notfound, cfg->notfound_len);
 			return;
 		}
@@ -64,13 +65,15 @@ gopher_node(struct conn *c, const struct router *r, const struct node *n)
 	conn_finish(c);
 }
 
+static void	gopher_route(struct conn *, const struct gopher_cfg *,
+		    struct request *, int);
+
 static void
 gopher_request(struct conn *c, char *line, size_t len, int crlf)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
 	char			 path[URL_MAX + 2], *tab;
-	struct request		 req = { NULL, path, NULL };
-	struct result		 res;
+	struct request		 req = { NULL, cfg->site, path, NULL };
 	size_t			 i;
 
 	(void)crlf;
@@ -86,6 +89,10 @@ gopher_request(struct conn *c, char *line, size_t len, int crlf)
 			gopher_bad(c);
 			return;
 		}
+	if (len >= 6 && memcmp(line, "PROXY ", 6) == 0) {
+		gopher_bad(c);	/* a PROXY header where none is expected */
+		return;
+	}
 	if (len >= 4 && memcmp(line, "URL:", 4) == 0) {
 		gopher_url(c, line + 4, len - 4);
 		return;
@@ -93,13 +100,38 @@ gopher_request(struct conn *c, char *line, size_t len, int crlf)
 	path[0] = '/';
 	memcpy(path + (line[0] != '/'), line, len);
 	path[len + (line[0] != '/')] = '\0';
-	router_resolve(cfg->router, &req, &res);
-	if (res.kind == RESULT_NODE || res.kind == RESULT_REDIRECT)
-		gopher_node(c, cfg->router, res.node);
-	else if (res.kind == RESULT_NOT_FOUND)
+	gopher_route(c, cfg, &req, 1);
+}
+
+/* Gopher has no redirects: a moved local path is served from its new place. */
+static void
+gopher_route(struct conn *c, const struct gopher_cfg *cfg,
+    struct request *req, int hops)
+{
+	struct result	res;
+
+	router_resolve(cfg->router, req, &res);
+	switch (res.kind) {
+	case RESULT_NODE:
+	case RESULT_REDIRECT:
+		gopher_node(c, res.site, res.node);
+		break;
+	case RESULT_MOVED:
+		if (hops > 0 && res.target[0] == '/') {
+			req->path = res.target;
+			gopher_route(c, cfg, req, hops - 1);
+		} else
+			gopher_error(c, cfg->notfound, cfg->notfound_len);
+		break;
+	case RESULT_GONE:
+		gopher_error(c, cfg->gone, cfg->gone_len);
+		break;
+	case RESULT_NOT_FOUND:
 		gopher_error(c, cfg->notfound, cfg->notfound_len);
-	else
+		break;
+	default:
 		gopher_bad(c);
+	}
 }
 
 static void
@@ -118,8 +150,18 @@ gopher_frontend(struct frontend *fe, struct gopher_cfg *cfg)
 	cfg->notfound = buf_take(&b, &cfg->notfound_len);
 	gophermap_error(&b, "Bad request");
 	cfg->bad = buf_take(&b, &cfg->bad_len);
+	gophermap_error(&b, "Gone");
+	cfg->gone = buf_take(&b, &cfg->gone_len);
 	fe->name = "gopher";
 	fe->request = gopher_request;
 	fe->too_long = gopher_too_long;
 	fe->arg = cfg;
+}
+
+void
+gopher_cfg_free(struct gopher_cfg *cfg)
+{
+	free(cfg->notfound);
+	free(cfg->bad);
+	free(cfg->gone);
 }

@@ -7,12 +7,16 @@
 
 struct gopher_cfg {
 	const struct router	*router;
+	const struct site	*site;		/* Gopher has no Host: one per listener */
 	char			*notfound;	/* pre-rendered error menus */
 	size_t			 notfound_len;
 	char			*bad;
 	size_t			 bad_len;
+	char			*gone;
+	size_t			 gone_len;
 };
 
 void	gopher_frontend(struct frontend *, struct gopher_cfg *);
+void	gopher_cfg_free(struct gopher_cfg *);
 
 #endif

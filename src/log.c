@@ -1,12 +1,14 @@
 /* Start-up errors, warnings, and the per-request log line, on stderr. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -62,22 +64,94 @@ static struct event	*log_flush_ev;
 static int		 log_flush_pending;
 static char		 log_buf[64 * 1024];
 static size_t		 log_len;
+static int		 log_fd = STDERR_FILENO;
+static int		 log_syslog;
+static int		 log_ip = 1;
+static char		 log_path[1024];
 
+/* Writes whole lines to the log's target: a file descriptor or syslog. */
 static void
-log_write(void)
+log_out(const char *p, size_t len)
 {
-	size_t	off = 0;
-	ssize_t	r;
+	const char	*nl;
+	ssize_t		 r;
 
-	while (off < log_len) {
-		r = write(STDERR_FILENO, log_buf + off, log_len - off);
+	if (log_syslog) {
+		for (; len > 0; len -= nl - p + 1, p = nl + 1) {
+			if ((nl = memchr(p, '\n', len)) == NULL)
+				nl = p + len - 1;
+			syslog(LOG_INFO, "%.*s", (int)(nl - p), p);
+		}
+		return;
+	}
+	while (len > 0) {
+		r = write(log_fd, p, len);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		off += r;
+		p += r;
+		len -= r;
 	}
+}
+
+static void
+log_write(void)
+{
+	log_out(log_buf, log_len);
 	log_len = 0;
+}
+
+int
+log_target(int syslog_on, const char *path, char *err, size_t errsz)
+{
+	int	fd = STDERR_FILENO;
+
+	if (path != NULL && path[0] != '\0') {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd == -1) {
+			snprintf(err, errsz, "log file %s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (strlcpy(log_path, path, sizeof log_path) >= sizeof log_path) {
+			close(fd);
+			snprintf(err, errsz, "log file %s: name too long", path);
+			return -1;
+		}
+	} else
+		log_path[0] = '\0';
+	log_write();
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	log_syslog = syslog_on;
+	if (syslog_on)
+		openlog("tulpar", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	return 0;
+}
+
+int
+log_reopen(char *err, size_t errsz)
+{
+	char	path[sizeof log_path];
+
+	if (log_path[0] == '\0')
+		return 0;
+	strlcpy(path, log_path, sizeof path);
+	return log_target(0, path, err, errsz);
+}
+
+void
+log_relay(const char *p, size_t len)
+{
+	log_write();
+	log_out(p, len);
+}
+
+void
+log_client_ip(int on)
+{
+	log_ip = on;
 }
 
 static void
@@ -205,5 +279,6 @@ log_request(const char *client, const char *proto, const char *req,
 	ms = (mono.tv_sec - start->tv_sec) * 1e3 +
 	    (mono.tv_nsec - start->tv_nsec) / 1e6;
 	log_line("%s.%03ldZ %s %s \"%s\" %s %zu %.3fms\n", when,
-	    (long)(now.tv_nsec / 1000000), client, proto, esc, status, bytes, ms);
+	    (long)(now.tv_nsec / 1000000), log_ip ? client : "-", proto, esc,
+	    status, bytes, ms);
 }

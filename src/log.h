@@ -12,6 +12,18 @@ struct event_base;
 void	log_buffered(struct event_base *);
 void	log_sync(void);
 
+/*
+ * Where log lines go: stderr (path NULL), a file appended to, or syslog.
+ * Workers log to stderr, a pipe the parent relays to the target.
+ */
+int	log_target(int, const char *, char *, size_t);
+/* SIGUSR1: reopens the log file (after rotation). */
+int	log_reopen(char *, size_t);
+/* The parent passes on whole lines a worker wrote. */
+void	log_relay(const char *, size_t);
+/* 0 leaves client addresses out of request lines. */
+void	log_client_ip(int);
+
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

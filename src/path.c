@@ -105,3 +105,20 @@ path_ext(const char *p)
 		return "";
 	return dot + 1;
 }
+
+/*
+ * "/a/" covers "/a/", "/a/b" and "/a" (the directory without its slash);
+ * "/a" covers "/a" and "/a/b" but not "/ab"; "/a.gmi" covers only itself.
+ */
+int
+path_under(const char *prefix, const char *path)
+{
+	size_t	n = strlen(prefix);
+
+	if (n == 0)
+		return 0;
+	if (strncmp(prefix, path, n) == 0)
+		return path[n] == '\0' || prefix[n - 1] == '/' || path[n] == '/';
+	return n > 1 && prefix[n - 1] == '/' && strncmp(prefix, path, n - 1) == 0 &&
+	    path[n - 1] == '\0';
+}

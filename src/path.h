@@ -22,6 +22,9 @@ int	path_resolve(const char *, const char *, char *, size_t, const char **);
 /* Returns 1 if any segment of a canonical path begins with ".". */
 int	path_hidden(const char *);
 
+/* Returns 1 if a canonical path is prefix or lies beneath it. */
+int	path_under(const char *, const char *);
+
 /* Returns the extension of the last segment ("gmi"), or "" if none. */
 const char *path_ext(const char *);
 

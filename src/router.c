@@ -16,20 +16,69 @@ router_fail(struct result *res, enum result_kind kind, const char *reason)
 	res->reason = reason;
 }
 
+/* The site serving a host name (or one of its aliases), or NULL. */
+const struct site *
+router_site(const struct router *r, const char *host)
+{
+	int	i, j;
+
+	for (i = 0; i < r->nsites; i++) {
+		const struct site *s = &r->sites[i];
+
+		if (url_host_equal(host, s->name))
+			return s;
+		for (j = 0; s->conf != NULL && j < s->conf->naliases; j++)
+			if (url_host_equal(host, s->conf->aliases[j]))
+				return s;
+	}
+	return NULL;
+}
+
+/* A configured redirect or gone entry for the path; 1 if one applies. */
+static int
+router_rule(const struct site *s, const char *path, struct result *res)
+{
+	const struct path_rule	*pr;
+	const char		*rest;
+	size_t			 n;
+
+	if (s->conf == NULL)
+		return 0;
+	pr = path_rule_find(s->conf->paths, s->conf->npaths, path, 1);
+	if (pr == NULL)
+		return 0;
+	if (pr->action == PATH_GONE) {
+		router_fail(res, RESULT_GONE, "gone");
+		return 1;
+	}
+	res->kind = RESULT_MOVED;
+	res->permanent = pr->action == PATH_REDIRECT_PERM;
+	strlcpy(res->target, pr->target, sizeof res->target);
+	/* "/old/" → "/new/" carries what follows the prefix along. */
+	n = strlen(pr->prefix);
+	rest = strlen(path) >= n ? path + n : "";
+	if (n > 0 && pr->prefix[n - 1] == '/' &&
+	    res->target[0] != '\0' && res->target[strlen(res->target) - 1] == '/')
+		strlcat(res->target, rest, sizeof res->target);
+	return 1;
+}
+
 void
 router_resolve(const struct router *r, const struct request *req,
     struct result *res)
 {
 	char			 path[PATH_MAX_LEN + 2];
 	const char		*errstr = NULL;
+	const struct site	*s = req->site;
 	const struct node	*n;
 	size_t			 len;
 
 	memset(res, 0, sizeof *res);
-	if (req->host != NULL && !url_host_equal(req->host, r->host)) {
+	if (s == NULL && (req->host == NULL || (s = router_site(r, req->host)) == NULL)) {
 		router_fail(res, RESULT_OTHER_HOST, "host not served");
 		return;
 	}
+	res->site = s;
 	if (path_canon(req->path, path, sizeof path - 1, &errstr) == -1) {
 		router_fail(res, RESULT_BAD_REQUEST, errstr);
 		return;
@@ -38,7 +87,9 @@ router_resolve(const struct router *r, const struct request *req,
 		router_fail(res, RESULT_NOT_FOUND, "hidden");
 		return;
 	}
-	if ((n = snapshot_find(r->snap, path)) != NULL) {
+	if (router_rule(s, path, res))
+		return;
+	if ((n = snapshot_find(s->snap, path)) != NULL) {
 		res->kind = RESULT_NODE;
 		res->node = n;
 		return;
@@ -47,7 +98,7 @@ router_resolve(const struct router *r, const struct request *req,
 	if (path[len - 1] != '/') {
 		path[len] = '/';
 		path[len + 1] = '\0';
-		if ((n = snapshot_find(r->snap, path)) != NULL) {
+		if ((n = snapshot_find(s->snap, path)) != NULL) {
 			res->kind = RESULT_REDIRECT;
 			res->node = n;
 			strlcpy(res->target, path, sizeof res->target);

@@ -147,6 +147,24 @@ read_all(int dirfd, const char *name, size_t size, size_t *len)
 	return data;
 }
 
+/* The Gemini status line for a path: its MIME type and lang, rules applied. */
+static void
+snapshot_header(const struct snapshot *s, const char *path, int page,
+    char *hdr, size_t hdrsz)
+{
+	const char	*lang, *type;
+
+	if (page || path[strlen(path) - 1] == '/') {
+		lang = path_rule_lang(s->opts.rules, s->opts.nrules, path,
+		    s->opts.lang);
+		snprintf(hdr, hdrsz, "20 text/gemini%s%s\r\n",
+		    lang ? "; lang=" : "", lang ? lang : "");
+		return;
+	}
+	type = path_rule_mime(s->opts.rules, s->opts.nrules, path);
+	snprintf(hdr, hdrsz, "20 %s\r\n", type ? type : mime_type(path));
+}
+
 /* The Gemini header of a file, and its body read from disk. */
 static int
 load_file(struct walk *w, int dirfd, const char *name, const char *path,
@@ -159,11 +177,7 @@ load_file(struct walk *w, int dirfd, const char *name, const char *path,
 	size_t		 len;
 	int		 page = mime_is_gemtext(path);
 
-	if (page)
-		snprintf(hdr, sizeof hdr, "20 text/gemini%s%s\r\n",
-		    s->opts.lang ? "; lang=" : "", s->opts.lang ? s->opts.lang : "");
-	else
-		snprintf(hdr, sizeof hdr, "20 %s\r\n", mime_type(path));
+	snapshot_header(s, path, page, hdr, sizeof hdr);
 	if (!page && (size_t)st->st_size > s->opts.large) {
 		if ((n = snapshot_add(s, path, NODE_LARGE)) == NULL ||
 		    (n->relpath = strdup(real)) == NULL ||
@@ -371,7 +385,7 @@ snapshot_find(const struct snapshot *s, const char *path)
 		return NULL;
 	for (n = s->table[hash_path(path) & s->mask]; n != NULL; n = n->next)
 		if (strcmp(n->path, path) == 0)
-			return n;
+			return n->unlisted ? NULL : n;
 	return NULL;
 }
 
@@ -442,12 +456,11 @@ render_dir(struct snapshot *s, size_t at)
 	if ((index = snapshot_find(s, path)) != NULL && index->kind == NODE_PAGE) {
 		buf_add(&b, index->gemini, index->gemini_len);
 	} else {
-		buf_adds(&b, "20 text/gemini");
-		if (s->opts.lang != NULL) {
-			buf_adds(&b, "; lang=");
-			buf_adds(&b, s->opts.lang);
-		}
-		buf_adds(&b, "\r\n");
+		if (!path_rule_listing(s->opts.rules, s->opts.nrules, n->path,
+		    !s->opts.nolisting))
+			n->unlisted = 1;
+		snapshot_header(s, n->path, 1, path, sizeof path);
+		buf_adds(&b, path);
 		listing(s, at, &b);
 	}
 	n->gopher_type = '1';

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "config.h"
+
 #define SNAPSHOT_LARGE	(1024 * 1024)	/* files above this are streamed */
 
 enum node_kind {
@@ -24,6 +26,7 @@ struct node {
 	char		 gopher_type;	/* item type this node is served as */
 	char		*relpath;	/* for NODE_LARGE: real path under the root */
 	off_t		 size;
+	int		 unlisted;	/* a directory whose listing is off */
 	struct node	*next;		/* hash chain */
 };
 
@@ -33,6 +36,9 @@ struct snapshot_opts {
 	const char	*host;		/* our hostname */
 	int		 gopher_port;	/* 0: no Gopher rendering */
 	size_t		 large;		/* streaming threshold */
+	int		 nolisting;	/* no generated listings, unless a rule says */
+	const struct path_rule *rules;	/* per-path lang, listing, MIME */
+	int		 nrules;
 };
 
 struct snapshot;

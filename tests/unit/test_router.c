@@ -762,13 +762,17 @@ test_symlink_dir_to_parent(void **state)
 
 /* ---- router_resolve ---- */
 
+static struct site	 SITE;
+
 static const struct router *
 rt(void)
 {
 	static struct router	 r;
 
-	r.snap = SNAP;
-	r.host = "localhost";
+	SITE.name = "localhost";
+	SITE.snap = SNAP;
+	r.sites = &SITE;
+	r.nsites = 1;
 	return &r;
 }
 
@@ -779,18 +783,20 @@ route_at(const char *host, const char *path, const char *query,
 {
 	struct request	 req;
 	struct result	 res;
-	const char	*kinds[] = { "NODE", "REDIRECT", "NOT_FOUND",
-	    "BAD_REQUEST", "OTHER_HOST" };
+	const char	*kinds[] = { "NODE", "REDIRECT", "MOVED", "GONE",
+	    "NOT_FOUND", "BAD_REQUEST", "OTHER_HOST" };
+	const struct router *r = rt();
 
 	req.host = host;
+	req.site = host == NULL ? &r->sites[0] : NULL;	/* Gopher: the listener's site */
 	req.path = path;
 	req.query = query;
 	memset(&res, 0xa5, sizeof(res));
-	router_resolve(rt(), &req, &res);
+	router_resolve(r, &req, &res);
 	if (res.kind != kind) {
 		print_error("%s:%d: router_resolve(host %s, path \"%s\") kind %s, "
 		    "want %s\n", file, line, host ? host : "NULL", path,
-		    (unsigned)res.kind < 5 ? kinds[res.kind] : "?", kinds[kind]);
+		    (unsigned)res.kind < 7 ? kinds[res.kind] : "?", kinds[kind]);
 		_fail(file, line);
 	}
 	if (node_path != NULL) {

@@ -1,0 +1,893 @@
+/*
+ * The configuration file: INI, split into name = value pairs by libinih,
+ * checked and stored here. No I/O beyond reading the file in config_load.
+ *
+ * libinih is fed one line at a time by config_readline rather than through
+ * ini_parse_string, because as built by Debian (inih 55) the string reader
+ *  - gives the handler no line number through the declared API,
+ *  - splits a line longer than its buffer and parses the tail as a new line,
+ *  - takes an indented line as the continuation of the previous value, and
+ *  - truncates section names to 49 bytes.
+ * config_readline counts lines, refuses over-long ones, strips leading white
+ * space (so nothing is ever a continuation) and parses section headers itself.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "compat.h"
+#include "config.h"
+#include "listen.h"
+#include "path.h"
+#include "url.h"
+
+#define CONFIG_MAX_FILE	(1024 * 1024)	/* larger files are refused */
+#define HOSTNAME_MAX	253
+#define LANG_MAX	64
+
+enum config_section {
+	SEC_NONE,
+	SEC_SERVER,
+	SEC_HOST,
+	SEC_PATH,
+};
+
+struct config_ctx {
+	struct config		*conf;
+	const char		*name;		/* the file, for messages */
+	const char		*next;		/* unread input */
+	int			 lineno;	/* of the line libinih is on */
+	int			 errline;	/* first error: -1 none, 0 no line */
+	char			*err;
+	size_t			 errsz;
+	enum config_section	 sec;
+	char			 secname[1400];	/* "[host example.org]" */
+	struct host_config	*host;
+	struct path_rule	*path;
+	uint32_t		 seen;		/* keys set in this section */
+	int			 action_seen;	/* redirect or gone, in this [path] */
+	int			 server_seen;
+	int			 chroot_line;
+	int			 host_line[CONFIG_MAX_HOSTS];
+	int			 gopher_line[CONFIG_MAX_HOSTS];
+};
+
+struct config_key;
+typedef int (*config_setter)(struct config_ctx *, const struct config_key *,
+    const char *);
+
+struct config_key {
+	enum config_section	 sec;
+	const char		*name;
+	config_setter		 set;
+	size_t			 off;		/* of the field in the section's struct */
+	size_t			 size;
+	int			 lo, hi;	/* numbers; the action for redirects */
+};
+
+static int	cfg_bool(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_chroot(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_int(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_str(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_user(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_log(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_listen(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_gopher(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_aliases(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_lang(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_action(struct config_ctx *, const struct config_key *, const char *);
+
+#define FIELD(type, member) \
+	offsetof(struct type, member), sizeof(((struct type *)0)->member)
+
+static const struct config_key config_keys[] = {
+	{ SEC_SERVER, "gemini", cfg_listen, FIELD(config, gemini), 0, 0 },
+	{ SEC_SERVER, "gemini_proxy", cfg_bool, FIELD(config, gemini_proxy), 0, 0 },
+	{ SEC_SERVER, "cert_dir", cfg_str, FIELD(config, certdir), 0, 0 },
+	{ SEC_SERVER, "user", cfg_user, FIELD(config, user), 0, 0 },
+	{ SEC_SERVER, "chroot", cfg_chroot, FIELD(config, chroot), 0, 0 },
+	{ SEC_SERVER, "allow_root", cfg_bool, FIELD(config, allow_root), 0, 0 },
+	{ SEC_SERVER, "confine", cfg_bool, FIELD(config, confine), 0, 0 },
+	{ SEC_SERVER, "workers", cfg_int, FIELD(config, workers), 0, 64 },
+	{ SEC_SERVER, "max_connections", cfg_int, FIELD(config, max_conns), 1, 1000000 },
+	{ SEC_SERVER, "read_timeout", cfg_int, FIELD(config, read_timeout), 1, 3600 },
+	{ SEC_SERVER, "log", cfg_log, FIELD(config, logfile), 0, 0 },
+	{ SEC_SERVER, "log_client_ip", cfg_bool, FIELD(config, log_ip), 0, 0 },
+	{ SEC_HOST, "aliases", cfg_aliases, FIELD(host_config, aliases), 0, 0 },
+	{ SEC_HOST, "root", cfg_str, FIELD(host_config, root), 0, 0 },
+	{ SEC_HOST, "cert_dir", cfg_str, FIELD(host_config, certdir), 0, 0 },
+	{ SEC_HOST, "lang", cfg_lang, FIELD(host_config, lang), 0, 0 },
+	{ SEC_HOST, "listing", cfg_bool, FIELD(host_config, listing), 0, 0 },
+	{ SEC_HOST, "gopher", cfg_gopher, FIELD(host_config, gopher), 0, 0 },
+	{ SEC_HOST, "gopher_proxy", cfg_bool, FIELD(host_config, gopher_proxy), 0, 0 },
+	{ SEC_PATH, "redirect", cfg_action, FIELD(path_rule, target),
+	    PATH_REDIRECT, 0 },
+	{ SEC_PATH, "permanent_redirect", cfg_action, FIELD(path_rule, target),
+	    PATH_REDIRECT_PERM, 0 },
+	{ SEC_PATH, "gone", cfg_action, FIELD(path_rule, target), PATH_GONE, 0 },
+	{ SEC_PATH, "lang", cfg_lang, FIELD(path_rule, lang), 0, 0 },
+	{ SEC_PATH, "listing", cfg_bool, FIELD(path_rule, listing), 0, 0 },
+};
+
+#define CONFIG_NKEYS	(sizeof config_keys / sizeof config_keys[0])
+_Static_assert(CONFIG_NKEYS <= 32, "config_ctx.seen has 32 bits");
+
+/* Records the first error only; line 0 means the file as a whole. */
+static int __attribute__((format(printf, 3, 4)))
+config_fail(struct config_ctx *ctx, int line, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	if (ctx->errline != -1)
+		return -1;
+	ctx->errline = line;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (ctx->errsz == 0)
+		return -1;
+	if (line > 0)
+		snprintf(ctx->err, ctx->errsz, "%s:%d: %s", ctx->name, line, msg);
+	else
+		snprintf(ctx->err, ctx->errsz, "%s: %s", ctx->name, msg);
+	return -1;
+}
+
+/* Copies a value for a message, cut short and with odd bytes as '?'. */
+static const char *
+config_quote(const char *s, char *out, size_t outsz)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < outsz && s[i] != '\0'; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	if (s[i] != '\0' && i >= 3)
+		memcpy(out + i - 3, "...", 3);
+	return out;
+}
+
+static int
+config_chars(const char *s, const char *extra, size_t max)
+{
+	size_t	n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(isalnum((unsigned char)*s) && (unsigned char)*s < 0x80) &&
+		    strchr(extra, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* The rule tulpar -H applies: letters, digits, '.', '-'; not led by '.' or '-'. */
+static int
+config_hostname_ok(const char *s)
+{
+	return config_chars(s, ".-", HOSTNAME_MAX) && s[0] != '.' && s[0] != '-';
+}
+
+static int
+config_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static char *
+config_field(struct config_ctx *ctx, const struct config_key *k)
+{
+	char	*base = NULL;
+
+	if (ctx->sec == SEC_SERVER)
+		base = (char *)ctx->conf;
+	else if (ctx->sec == SEC_HOST)
+		base = (char *)ctx->host;
+	else if (ctx->sec == SEC_PATH)
+		base = (char *)ctx->path;
+	return base + k->off;
+}
+
+/* yes/no, true/false, on/off, 1/0, in any case. */
+static int
+config_bool(struct config_ctx *ctx, const struct config_key *k, const char *v,
+    int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	char	 q[64];
+	size_t	 i;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*out = strcasecmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return config_fail(ctx, ctx->lineno, "invalid boolean '%s' for %s "
+	    "(want yes or no)", config_quote(v, q, sizeof q), k->name);
+}
+
+static int
+cfg_bool(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	return config_bool(ctx, k, v, (int *)config_field(ctx, k));
+}
+
+/* Remembered: chroot = yes is checked against the host count at the end. */
+static int
+cfg_chroot(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	ctx->chroot_line = ctx->lineno;
+	return cfg_bool(ctx, k, v);
+}
+
+static int
+cfg_int(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	const char	*p;
+	long		 n = 0;
+	char		 q[64];
+
+	for (p = v; *p != '\0' && n <= k->hi; p++) {
+		if (!isdigit((unsigned char)*p))
+			break;
+		n = n * 10 + (*p - '0');
+	}
+	if (*v == '\0' || *p != '\0' || n < k->lo || n > k->hi)
+		return config_fail(ctx, ctx->lineno, "invalid %s '%s' (want a "
+		    "number from %d to %d)", k->name, config_quote(v, q, sizeof q),
+		    k->lo, k->hi);
+	*(int *)config_field(ctx, k) = (int)n;
+	return 0;
+}
+
+static int
+cfg_str(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	if (strlcpy(config_field(ctx, k), v, k->size) >= k->size)
+		return config_fail(ctx, ctx->lineno, "%s too long (at most %zu "
+		    "bytes)", k->name, k->size - 1);
+	return 0;
+}
+
+/* A user name: letters, digits, '.', '_', '-', not led by '-'. */
+static int
+cfg_user(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	char	q[64];
+
+	if (!config_chars(v, "._-", k->size - 1) || v[0] == '-')
+		return config_fail(ctx, ctx->lineno, "invalid user '%s'",
+		    config_quote(v, q, sizeof q));
+	return cfg_str(ctx, k, v);
+}
+
+static int
+cfg_log(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	char	q[64];
+
+	ctx->conf->logfile[0] = '\0';
+	if (strcmp(v, "stderr") == 0)
+		ctx->conf->log = LOG_STDERR;
+	else if (strcmp(v, "syslog") == 0)
+		ctx->conf->log = LOG_SYSLOG;
+	else if (v[0] == '/') {
+		ctx->conf->log = LOG_FILE;
+		return cfg_str(ctx, k, v);
+	} else
+		return config_fail(ctx, ctx->lineno, "invalid log '%s' (want "
+		    "stderr, syslog or an absolute path)",
+		    config_quote(v, q, sizeof q));
+	return 0;
+}
+
+static int
+cfg_listen(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	struct listen_addr	*la = (struct listen_addr *)config_field(ctx, k);
+	const char		*errstr;
+	char			 q[80];
+
+	if (listen_parse(v, la, &errstr) == -1)
+		return config_fail(ctx, ctx->lineno, "%s '%s': %s", k->name,
+		    config_quote(v, q, sizeof q), errstr);
+	return 0;
+}
+
+static int
+cfg_gopher(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	ctx->gopher_line[ctx->host - ctx->conf->hosts] = ctx->lineno;
+	if (strcmp(v, "off") == 0) {
+		memset(&ctx->host->gopher, 0, sizeof ctx->host->gopher);
+		return 0;
+	}
+	return cfg_listen(ctx, k, v);
+}
+
+/* Which declared host answers to name, by its name or an alias; NULL if none. */
+static struct host_config *
+config_host_find(struct config *conf, const char *name)
+{
+	int	i, j;
+
+	for (i = 0; i < conf->nhosts; i++) {
+		if (url_host_equal(conf->hosts[i].name, name))
+			return &conf->hosts[i];
+		for (j = 0; j < conf->hosts[i].naliases; j++)
+			if (url_host_equal(conf->hosts[i].aliases[j], name))
+				return &conf->hosts[i];
+	}
+	return NULL;
+}
+
+static int
+config_alias_add(struct config_ctx *ctx, const char *name)
+{
+	struct host_config	*h = ctx->host, *other;
+	char			 q[64];
+
+	config_quote(name, q, sizeof q);
+	if (!config_hostname_ok(name))
+		return config_fail(ctx, ctx->lineno, "invalid host name '%s' "
+		    "in aliases", q);
+	if ((other = config_host_find(ctx->conf, name)) != NULL)
+		return config_fail(ctx, ctx->lineno, "duplicate host name '%s' "
+		    "(already used by [host %s])", q, other->name);
+	if (h->naliases >= CONFIG_MAX_ALIASES)
+		return config_fail(ctx, ctx->lineno, "too many aliases (at most "
+		    "%d)", CONFIG_MAX_ALIASES);
+	if (strlcpy(h->aliases[h->naliases], name, sizeof h->aliases[0]) >=
+	    sizeof h->aliases[0])
+		return config_fail(ctx, ctx->lineno, "host name '%s' too long", q);
+	h->naliases++;
+	return 0;
+}
+
+/* aliases = NAME [NAME ...], separated by spaces or tabs. */
+static int
+cfg_aliases(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	char	 buf[1024], *p, *word;
+
+	(void)k;
+	if (strlcpy(buf, v, sizeof buf) >= sizeof buf)
+		return config_fail(ctx, ctx->lineno, "aliases too long");
+	for (p = buf; (word = strsep(&p, " \t")) != NULL;) {
+		if (*word == '\0')
+			continue;
+		if (config_alias_add(ctx, word) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+cfg_lang(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	char	q[80];
+
+	if (!config_chars(v, "-,", LANG_MAX))
+		return config_fail(ctx, ctx->lineno, "invalid lang '%s' (want "
+		    "letters, digits, '-' and ',', at most %d bytes)",
+		    config_quote(v, q, sizeof q), LANG_MAX);
+	return cfg_str(ctx, k, v);
+}
+
+/* An absolute path ("/x", not "//x") or scheme ":" something. */
+static int
+config_target_ok(const char *v)
+{
+	const char	*p = v;
+
+	if (config_has_ctl(v) || strchr(v, '\t') != NULL)
+		return 0;
+	if (v[0] == '/')
+		return v[1] != '/';
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return p[0] == ':' && p[1] != '\0';
+}
+
+/* redirect, permanent_redirect, gone: at most one of them per [path]. */
+static int
+cfg_action(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	struct path_rule	*r = ctx->path;
+	char			 q[80];
+	int			 gone = 0;
+
+	if (ctx->action_seen)
+		return config_fail(ctx, ctx->lineno, "only one of redirect, "
+		    "permanent_redirect and gone in %s", ctx->secname);
+	ctx->action_seen = 1;
+	if (k->lo == PATH_GONE) {
+		if (config_bool(ctx, k, v, &gone) == -1)
+			return -1;
+		r->action = gone ? PATH_GONE : PATH_NONE;
+		return 0;
+	}
+	if (!config_target_ok(v))
+		return config_fail(ctx, ctx->lineno, "invalid %s target '%s' "
+		    "(want an absolute path or a URL, no control characters)",
+		    k->name, config_quote(v, q, sizeof q));
+	r->action = (enum path_action)k->lo;
+	return cfg_str(ctx, k, v);
+}
+
+/* restricted-name = 1*127 of ALPHA / DIGIT / "!#$&-^_.+" (RFC 6838) */
+static size_t
+config_token(const char *s)
+{
+	size_t	n = 0;
+
+	while ((isalnum((unsigned char)s[n]) && (unsigned char)s[n] < 0x80) ||
+	    (s[n] != '\0' && strchr("!#$&-^_.+", s[n]) != NULL))
+		n++;
+	return n;
+}
+
+/* type "/" subtype [ *SP ";" parameters ] */
+static int
+config_mime_ok(const char *v)
+{
+	size_t	n;
+
+	if (config_has_ctl(v) || (n = config_token(v)) == 0 || v[n] != '/')
+		return 0;
+	v += n + 1;
+	if ((n = config_token(v)) == 0)
+		return 0;
+	for (v += n; *v == ' '; v++)
+		;
+	return *v == '\0' || *v == ';';
+}
+
+/* mime.EXT = type/subtype[; parameters], only in a [path]. */
+static int
+config_mime(struct config_ctx *ctx, const char *name, const char *v)
+{
+	struct path_rule	*r = ctx->path;
+	const char		*ext = name + strlen("mime.");
+	char			 q[80];
+	int			 i;
+
+	if (!config_chars(ext, "-_+", sizeof r->mime[0].ext - 1))
+		return config_fail(ctx, ctx->lineno, "invalid extension in '%s' "
+		    "(want mime.EXT: letters, digits, '-', '_', '+', at most %zu "
+		    "bytes)", config_quote(name, q, sizeof q),
+		    sizeof r->mime[0].ext - 1);
+	for (i = 0; i < r->nmime; i++)
+		if (strcasecmp(r->mime[i].ext, ext) == 0)
+			return config_fail(ctx, ctx->lineno, "duplicate MIME "
+			    "override for '.%s' in %s", ext, ctx->secname);
+	if (r->nmime >= CONFIG_MAX_MIME)
+		return config_fail(ctx, ctx->lineno, "too many MIME overrides in "
+		    "%s (at most %d)", ctx->secname, CONFIG_MAX_MIME);
+	if (!config_mime_ok(v) || strlcpy(r->mime[r->nmime].type, v,
+	    sizeof r->mime[0].type) >= sizeof r->mime[0].type)
+		return config_fail(ctx, ctx->lineno, "invalid MIME type '%s' for "
+		    "'.%s' (want type/subtype[; parameters], at most %zu bytes)",
+		    config_quote(v, q, sizeof q), ext, sizeof r->mime[0].type - 1);
+	(void)strlcpy(r->mime[r->nmime].ext, ext, sizeof r->mime[0].ext);
+	r->nmime++;
+	return 0;
+}
+
+/* One name = value pair of the current section. */
+static int
+config_set(struct config_ctx *ctx, const char *name, const char *v)
+{
+	const struct config_key	*k;
+	char			 q[80];
+	size_t			 i;
+
+	config_quote(name, q, sizeof q);
+	if (ctx->sec == SEC_NONE)
+		return config_fail(ctx, ctx->lineno, "key '%s' outside any section "
+		    "(want [server], [host NAME] or [path HOST /PREFIX] first)", q);
+	if (*v == '\0')
+		return config_fail(ctx, ctx->lineno, "missing value for '%s'", q);
+	if (ctx->sec == SEC_PATH && strncmp(name, "mime.", 5) == 0)
+		return config_mime(ctx, name, v);
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (config_keys[i].sec == ctx->sec &&
+		    strcmp(config_keys[i].name, name) == 0)
+			break;
+	if (i == CONFIG_NKEYS)
+		return config_fail(ctx, ctx->lineno, "unknown key '%s' in %s", q,
+		    ctx->secname);
+	if (ctx->seen & (1u << i))
+		return config_fail(ctx, ctx->lineno, "duplicate key '%s' in %s", q,
+		    ctx->secname);
+	ctx->seen |= 1u << i;
+	k = &config_keys[i];
+	return k->set(ctx, k, v);
+}
+
+static int
+config_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct config_ctx	*ctx = arg;
+
+	(void)section;	/* truncated by libinih; config_section has it whole */
+	if (ctx->errline != -1)
+		return 0;
+	return config_set(ctx, name, value) == 0;
+}
+
+static int
+config_open_server(struct config_ctx *ctx, int nwords)
+{
+	if (nwords != 1)
+		return config_fail(ctx, ctx->lineno, "[server] takes no name");
+	if (ctx->server_seen)
+		return config_fail(ctx, ctx->lineno, "duplicate [server] section");
+	ctx->server_seen = 1;
+	ctx->sec = SEC_SERVER;
+	(void)strlcpy(ctx->secname, "[server]", sizeof ctx->secname);
+	return 0;
+}
+
+static int
+config_open_host(struct config_ctx *ctx, char **words, int nwords)
+{
+	struct config		*conf = ctx->conf;
+	struct host_config	*other;
+	char			 q[80];
+
+	if (nwords != 2)
+		return config_fail(ctx, ctx->lineno, "want [host NAME]");
+	config_quote(words[1], q, sizeof q);
+	if (!config_hostname_ok(words[1]))
+		return config_fail(ctx, ctx->lineno, "invalid host name '%s'", q);
+	if ((other = config_host_find(conf, words[1])) != NULL)
+		return config_fail(ctx, ctx->lineno, "duplicate host name '%s' "
+		    "(already used by [host %s])", q, other->name);
+	if (conf->nhosts >= CONFIG_MAX_HOSTS)
+		return config_fail(ctx, ctx->lineno, "too many hosts (at most %d)",
+		    CONFIG_MAX_HOSTS);
+	ctx->host = &conf->hosts[conf->nhosts];
+	(void)strlcpy(ctx->host->name, words[1], sizeof ctx->host->name);
+	ctx->host_line[conf->nhosts++] = ctx->lineno;
+	ctx->sec = SEC_HOST;
+	snprintf(ctx->secname, sizeof ctx->secname, "[host %s]", words[1]);
+	return 0;
+}
+
+static int
+config_open_path(struct config_ctx *ctx, char **words, int nwords)
+{
+	struct host_config	*h;
+	char			 canon[sizeof h->paths[0].prefix], q[80];
+	const char		*errstr;
+	int			 i;
+
+	if (nwords != 3)
+		return config_fail(ctx, ctx->lineno, "want [path HOST /PREFIX]");
+	if ((h = config_host_find(ctx->conf, words[1])) == NULL)
+		return config_fail(ctx, ctx->lineno, "[path] for undeclared host "
+		    "'%s' (its [host] must come first)",
+		    config_quote(words[1], q, sizeof q));
+	config_quote(words[2], q, sizeof q);
+	if (words[2][0] != '/')
+		return config_fail(ctx, ctx->lineno, "path prefix '%s' must start "
+		    "with '/'", q);
+	if (path_canon(words[2], canon, sizeof canon, &errstr) == -1)
+		return config_fail(ctx, ctx->lineno, "invalid path prefix '%s': %s",
+		    q, errstr);
+	for (i = 0; i < h->npaths; i++)
+		if (strcmp(h->paths[i].prefix, canon) == 0)
+			return config_fail(ctx, ctx->lineno, "duplicate [path %s %s]",
+			    h->name, canon);
+	if (h->npaths >= CONFIG_MAX_PATHS)
+		return config_fail(ctx, ctx->lineno, "too many [path] sections for "
+		    "%s (at most %d)", h->name, CONFIG_MAX_PATHS);
+	ctx->host = h;
+	ctx->path = &h->paths[h->npaths++];
+	(void)strlcpy(ctx->path->prefix, canon, sizeof ctx->path->prefix);
+	ctx->sec = SEC_PATH;
+	snprintf(ctx->secname, sizeof ctx->secname, "[path %s %s]", h->name, canon);
+	return 0;
+}
+
+/* The "]" closing a section header, or NULL; " ;" starts a comment first. */
+static char *
+config_section_end(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == ']')
+			return s;
+		if (*s == ';' && (s[-1] == ' ' || s[-1] == '\t'))
+			return NULL;
+	}
+	return NULL;
+}
+
+/* section = "[" ("server" / "host" SP name / "path" SP host SP prefix) "]" */
+static int
+config_section(struct config_ctx *ctx, const char *line)
+{
+	char	 buf[1400], *words[3], *p, *end, *w;
+	int	 n = 0;
+
+	if (strlcpy(buf, line, sizeof buf) >= sizeof buf)
+		return config_fail(ctx, ctx->lineno, "section header too long");
+	if ((end = config_section_end(buf + 1)) == NULL)
+		return config_fail(ctx, ctx->lineno, "section header without ']'");
+	for (p = end + 1; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p != '\0' && *p != ';')
+		return config_fail(ctx, ctx->lineno, "unexpected text after ']'");
+	*end = '\0';
+	for (p = buf + 1; (w = strsep(&p, " \t")) != NULL;) {
+		if (*w == '\0')
+			continue;
+		if (n == 3)
+			return config_fail(ctx, ctx->lineno, "too many words in "
+			    "section header");
+		words[n++] = w;
+	}
+	ctx->sec = SEC_NONE;
+	ctx->seen = 0;
+	ctx->action_seen = 0;
+	if (n > 0 && strcmp(words[0], "server") == 0)
+		return config_open_server(ctx, n);
+	if (n > 0 && strcmp(words[0], "host") == 0)
+		return config_open_host(ctx, words, n);
+	if (n > 0 && strcmp(words[0], "path") == 0)
+		return config_open_path(ctx, words, n);
+	return config_fail(ctx, ctx->lineno, "unknown section '[%s]' (want "
+	    "server, host or path)", n > 0 ? words[0] : "");
+}
+
+/* Rejects control bytes other than tab; libinih would pass them on. */
+static int
+config_line_ok(struct config_ctx *ctx, const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
+			return config_fail(ctx, ctx->lineno, "control character "
+			    "in line (byte %zu)", i + 1);
+	return 0;
+}
+
+/*
+ * libinih's reader: the next line, without leading white space or line
+ * end, into str (num bytes). A line that does not fit is an error, not
+ * two lines; NULL ends the parse, also at the first error.
+ */
+static char *
+config_readline(char *str, int num, void *arg)
+{
+	struct config_ctx	*ctx = arg;
+	const char		*p = ctx->next, *nl;
+	size_t			 len;
+
+	if (ctx->errline != -1 || *p == '\0')
+		return NULL;
+	ctx->lineno++;
+	nl = strchr(p, '\n');
+	len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+	ctx->next = p + len + (nl != NULL);
+	if (ctx->lineno == 1 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
+	}
+	for (; len > 0 && (*p == ' ' || *p == '\t'); p++)
+		len--;
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (num < 1 || len >= (size_t)num) {
+		config_fail(ctx, ctx->lineno, "line too long (at most %d bytes "
+		    "after leading white space)", num - 1);
+		return NULL;
+	}
+	if (config_line_ok(ctx, p, len) == -1)
+		return NULL;
+	memcpy(str, p, len);
+	str[len] = '\0';
+	if (str[0] == '[' && config_section(ctx, str) == -1)
+		return NULL;
+	return str;
+}
+
+/* Whether two listen addresses would take the same connections. */
+static int
+config_listen_clash(const struct listen_addr *a, const struct listen_addr *b)
+{
+	unsigned char	ba[16], bb[16];
+	int		fa, fb;
+
+	if (a->port == 0 || a->port != b->port)
+		return 0;
+	if (a->host[0] == '\0' || b->host[0] == '\0')
+		return 1;
+	memset(ba, 0, sizeof ba);
+	memset(bb, 0, sizeof bb);
+	fa = inet_pton(AF_INET6, a->host, ba) == 1 ? 6 :
+	    inet_pton(AF_INET, a->host, ba) == 1 ? 4 : 0;
+	fb = inet_pton(AF_INET6, b->host, bb) == 1 ? 6 :
+	    inet_pton(AF_INET, b->host, bb) == 1 ? 4 : 0;
+	return fa == fb && memcmp(ba, bb, sizeof ba) == 0;
+}
+
+/* Gopher has no Host: each host needs a listener of its own. */
+static int
+config_check_gopher(struct config_ctx *ctx, int i)
+{
+	struct config		*conf = ctx->conf;
+	struct host_config	*h = &conf->hosts[i];
+	char			 a[96];
+	int			 j;
+
+	if (h->gopher.port == 0)
+		return 0;
+	listen_format(&h->gopher, a, sizeof a);
+	if (config_listen_clash(&h->gopher, &conf->gemini))
+		return config_fail(ctx, ctx->gopher_line[i], "gopher address %s "
+		    "clashes with the gemini listener", a);
+	for (j = 0; j < i; j++)
+		if (config_listen_clash(&h->gopher, &conf->hosts[j].gopher))
+			return config_fail(ctx, ctx->gopher_line[i], "gopher "
+			    "address %s already used by [host %s]", a,
+			    conf->hosts[j].name);
+	return 0;
+}
+
+/* What no single line shows: checked once the whole file is read. */
+static int
+config_check(struct config_ctx *ctx)
+{
+	struct config	*conf = ctx->conf;
+	int		 i;
+
+	if (conf->nhosts == 0)
+		return config_fail(ctx, 0, "no [host] section (at least one is "
+		    "needed)");
+	for (i = 0; i < conf->nhosts; i++)
+		if (conf->hosts[i].root[0] == '\0')
+			return config_fail(ctx, ctx->host_line[i], "[host %s] has "
+			    "no root", conf->hosts[i].name);
+	if (conf->chroot && conf->nhosts > 1)
+		return config_fail(ctx, ctx->chroot_line, "chroot = yes needs a "
+		    "single [host] (%d declared)", conf->nhosts);
+	for (i = 0; i < conf->nhosts; i++)
+		if (config_check_gopher(ctx, i) == -1)
+			return -1;
+	return 0;
+}
+
+/* Resets conf to what a file with no settings gives (and no host). */
+void
+config_defaults(struct config *conf)
+{
+	int	i, j;
+
+	memset(conf, 0, sizeof *conf);
+	conf->gemini.port = 1965;
+	(void)strlcpy(conf->certdir, "./certs", sizeof conf->certdir);
+	conf->confine = 1;
+	conf->log = LOG_STDERR;
+	conf->log_ip = 1;
+	for (i = 0; i < CONFIG_MAX_HOSTS; i++) {
+		conf->hosts[i].listing = 1;
+		for (j = 0; j < CONFIG_MAX_PATHS; j++)
+			conf->hosts[i].paths[j].listing = -1;
+	}
+}
+
+int
+config_parse(const char *name, const char *text, struct config *conf,
+    char *err, size_t errsz)
+{
+	struct config_ctx	ctx;
+	int			rc, i;
+
+	config_defaults(conf);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.conf = conf;
+	ctx.name = name;
+	ctx.next = text;
+	ctx.errline = -1;
+	ctx.err = err;
+	ctx.errsz = errsz;
+	if (errsz > 0)
+		err[0] = '\0';
+	rc = ini_parse_stream(config_readline, &ctx, config_handler, &ctx);
+	if (rc > 0 && (ctx.errline == -1 || rc < ctx.errline)) {
+		ctx.errline = -1;	/* libinih's error came first */
+		return config_fail(&ctx, rc, "syntax error (want name = value, "
+		    "[section] or a comment)");
+	}
+	if (rc < 0)
+		config_fail(&ctx, 0, "cannot parse (libinih error %d)", rc);
+	if (ctx.errline != -1 || config_check(&ctx) == -1)
+		return -1;
+	for (i = 0; i < conf->nhosts; i++)
+		if (conf->hosts[i].certdir[0] == '\0')
+			(void)strlcpy(conf->hosts[i].certdir, conf->certdir,
+			    sizeof conf->hosts[i].certdir);
+	return 0;
+}
+
+/* Reads the whole file into a NUL-terminated buffer; the caller frees. */
+static char *
+config_read(const char *path, size_t *lenp, char *err, size_t errsz)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 len;
+	int	 e;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	len = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	e = ferror(f) ? errno : 0;
+	fclose(f);
+	if (e != 0 || len > CONFIG_MAX_FILE) {
+		if (e != 0)
+			snprintf(err, errsz, "%s: %s", path, strerror(e));
+		else
+			snprintf(err, errsz, "%s: file too large (over %d bytes)",
+			    path, CONFIG_MAX_FILE);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+int
+config_load(const char *path, struct config *conf, char *err, size_t errsz)
+{
+	char	*buf, *nul;
+	size_t	 len, i;
+	int	 rc, line = 1;
+
+	if (errsz > 0)
+		err[0] = '\0';
+	if ((buf = config_read(path, &len, err, errsz)) == NULL)
+		return -1;
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (i = 0; buf + i < nul; i++)
+			line += buf[i] == '\n';
+		snprintf(err, errsz, "%s:%d: NUL byte in line", path, line);
+		free(buf);
+		return -1;
+	}
+	rc = config_parse(path, buf, conf, err, errsz);
+	free(buf);
+	return rc;
+}

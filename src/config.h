@@ -1,0 +1,100 @@
+/* The configuration file: parsed into plain structs, no I/O beyond reading it. */
+#ifndef TULPAR_CONFIG_H
+#define TULPAR_CONFIG_H
+
+#include <stddef.h>
+
+#include "listen.h"
+
+#define CONFIG_MAX_HOSTS	16
+#define CONFIG_MAX_ALIASES	8
+#define CONFIG_MAX_PATHS	32
+#define CONFIG_MAX_MIME		8
+
+enum path_action {
+	PATH_NONE,		/* only settings (lang, listing, mime) */
+	PATH_REDIRECT,		/* 30 to target */
+	PATH_REDIRECT_PERM,	/* 31 to target */
+	PATH_GONE,		/* 52 */
+};
+
+struct mime_override {
+	char	ext[16];	/* without the dot, e.g. "txt" */
+	char	type[80];
+};
+
+/* A [path HOST PREFIX] section: applies to PREFIX and below. */
+struct path_rule {
+	char			 prefix[256];	/* canonical, starts with "/" */
+	enum path_action	 action;
+	char			 target[256];	/* redirects: a URL or an absolute path */
+	char			 lang[65];	/* "" when not set */
+	int			 listing;	/* -1 unset, 0 off, 1 on */
+	struct mime_override	 mime[CONFIG_MAX_MIME];
+	int			 nmime;
+};
+
+/* A [host NAME] section. */
+struct host_config {
+	char			 name[254];
+	char			 aliases[CONFIG_MAX_ALIASES][254];
+	int			 naliases;
+	char			 root[1024];
+	char			 certdir[1024];	/* default: the [server] cert_dir */
+	char			 lang[65];	/* "" when not set */
+	int			 listing;	/* directory listings: default 1 */
+	struct listen_addr	 gopher;	/* port 0: no Gopher for this host */
+	int			 gopher_proxy;	/* expect a PROXY header */
+	struct path_rule	 paths[CONFIG_MAX_PATHS];
+	int			 npaths;
+};
+
+enum log_target {
+	LOG_STDERR,
+	LOG_FILE,
+	LOG_SYSLOG,
+};
+
+/* The [server] section and every host. */
+struct config {
+	struct listen_addr	 gemini;	/* default 1965 on all addresses */
+	int			 gemini_proxy;
+	char			 certdir[1024];	/* default "./certs" */
+	char			 user[64];	/* "" : do not change user */
+	int			 chroot;	/* chroot to the (single) root */
+	int			 allow_root;	/* keep serving as root */
+	int			 confine;	/* Landlock/seccomp: default 1 */
+	int			 workers;	/* 0: one per core */
+	int			 max_conns;	/* 0: default */
+	int			 read_timeout;	/* 0: default */
+	enum log_target		 log;
+	char			 logfile[1024];
+	int			 log_ip;	/* default 1 */
+	struct host_config	 hosts[CONFIG_MAX_HOSTS];
+	int			 nhosts;	/* hosts[0] is the default host */
+};
+
+/*
+ * Parses the file; 0 on success, else -1 with err holding
+ * "FILE:LINE: problem" (or "FILE: problem" when no line applies).
+ */
+int	config_load(const char *, struct config *, char *, size_t);
+
+/* The same from a string, for tests and fuzzers; name stands for the file. */
+int	config_parse(const char *, const char *, struct config *, char *, size_t);
+
+/* Resets everything to its default (the parser starts from this). */
+void	config_defaults(struct config *);
+
+/*
+ * Per-path settings (rules.c): the most specific [path] section covering a
+ * canonical path that sets what is asked for, or NULL / the fallback.
+ */
+const struct path_rule *path_rule_find(const struct path_rule *, int,
+	    const char *, int);
+const char	*path_rule_lang(const struct path_rule *, int, const char *,
+		    const char *);
+int		 path_rule_listing(const struct path_rule *, int, const char *, int);
+const char	*path_rule_mime(const struct path_rule *, int, const char *);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * A worker serves from memory and, for large files, through the root's
+ * directory fd, so it needs no privilege and almost no file system: it
+ * drops to an unprivileged user, optionally chroots, and asks Landlock to
+ * allow nothing but reading beneath the content roots.
+ */
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/landlock.h>
+
+#include "confine.h"
+
+#define FS_ALL	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+	LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | \
+	LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+	LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | \
+	LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | \
+	LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | \
+	LANDLOCK_ACCESS_FS_MAKE_SYM)
+#define FS_READ	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+
+static int
+confine_user(const struct confine *cf, char *err, size_t errsz)
+{
+	struct passwd	*pw;
+
+	if (cf->user == NULL || cf->user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(cf->user)) == NULL) {
+		snprintf(err, errsz, "unknown user %s", cf->user);
+		return -1;
+	}
+	if (cf->chroot != NULL && (chroot(cf->chroot) == -1 || chdir("/") == -1)) {
+		snprintf(err, errsz, "chroot %s: %s", cf->chroot, strerror(errno));
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 || setresgid(pw->pw_gid,
+	    pw->pw_gid, pw->pw_gid) == -1 || setresuid(pw->pw_uid, pw->pw_uid,
+	    pw->pw_uid) == -1) {
+		snprintf(err, errsz, "cannot become %s: %s", cf->user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The ruleset, with the roots opened while we may still reach them:
+ * before chroot and before the user loses the right to search above them.
+ * -1 and errno ENOSYS/EOPNOTSUPP when the kernel has no Landlock.
+ */
+static int
+confine_ruleset(const struct confine *cf, char *err, size_t errsz)
+{
+	struct landlock_ruleset_attr	 attr = { .handled_access_fs = FS_ALL };
+	struct landlock_path_beneath_attr pb = { .allowed_access = FS_READ };
+	int				 rs, i, fd;
+
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+	if (rs == -1)
+		return -1;
+	for (i = 0; i < cf->nroots; i++) {
+		fd = pb.parent_fd = open(cf->roots[i], O_PATH | O_CLOEXEC);
+		if (fd == -1 || syscall(SYS_landlock_add_rule, rs,
+		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1) {
+			snprintf(err, errsz, "landlock %s: %s", cf->roots[i],
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			close(rs);
+			errno = EINVAL;
+			return -1;
+		}
+		close(fd);
+	}
+	return rs;
+}
+
+/* 1 confined, -1 error. */
+static int
+confine_landlock(int rs, char *err, size_t errsz)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    syscall(SYS_landlock_restrict_self, rs, 0) == -1) {
+		snprintf(err, errsz, "landlock: %s", strerror(errno));
+		close(rs);
+		return -1;
+	}
+	close(rs);
+	return 1;
+}
+
+int
+confine_worker(const struct confine *cf, char *err, size_t errsz,
+    const char **warn)
+{
+	int	rs = -1;
+
+	*warn = NULL;
+	if (cf->landlock && (rs = confine_ruleset(cf, err, errsz)) == -1) {
+		if (errno != ENOSYS && errno != EOPNOTSUPP)
+			return -1;
+		*warn = "this kernel has no Landlock; workers are not confined";
+	}
+	if (confine_user(cf, err, errsz) == -1) {
+		if (rs != -1)
+			close(rs);
+		return -1;
+	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer stops the process with ptrace, which a setuid turns off. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
+	return rs == -1 ? 0 : confine_landlock(rs, err, errsz) == -1 ? -1 : 0;
+}

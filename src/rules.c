@@ -1,0 +1,97 @@
+/* Per-path settings: the most specific [path] section wins. Pure. */
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "path.h"
+
+/* The longest-prefix rule covering path; with actions, only redirect/gone ones. */
+const struct path_rule *
+path_rule_find(const struct path_rule *rules, int n, const char *path,
+    int actions)
+{
+	const struct path_rule	*best = NULL;
+	int			 i;
+
+	for (i = 0; i < n; i++) {
+		if (actions && rules[i].action == PATH_NONE)
+			continue;
+		if (!path_under(rules[i].prefix, path))
+			continue;
+		if (best == NULL || strlen(rules[i].prefix) > strlen(best->prefix))
+			best = &rules[i];
+	}
+	return best;
+}
+
+/* Walks the covering rules from the most specific until one sets a field. */
+static const struct path_rule *
+path_rule_setting(const struct path_rule *rules, int n, const char *path,
+    int (*has)(const struct path_rule *))
+{
+	const struct path_rule	*best = NULL;
+	int			 i;
+
+	for (i = 0; i < n; i++) {
+		if (!has(&rules[i]) || !path_under(rules[i].prefix, path))
+			continue;
+		if (best == NULL || strlen(rules[i].prefix) > strlen(best->prefix))
+			best = &rules[i];
+	}
+	return best;
+}
+
+static int
+has_lang(const struct path_rule *r)
+{
+	return r->lang[0] != '\0';
+}
+
+static int
+has_listing(const struct path_rule *r)
+{
+	return r->listing != -1;
+}
+
+const char *
+path_rule_lang(const struct path_rule *rules, int n, const char *path,
+    const char *fallback)
+{
+	const struct path_rule	*r = path_rule_setting(rules, n, path, has_lang);
+
+	return r != NULL ? r->lang : fallback;
+}
+
+int
+path_rule_listing(const struct path_rule *rules, int n, const char *path,
+    int fallback)
+{
+	const struct path_rule	*r = path_rule_setting(rules, n, path, has_listing);
+
+	return r != NULL ? r->listing : fallback;
+}
+
+/* A MIME override for the path's extension, from the most specific rule. */
+const char *
+path_rule_mime(const struct path_rule *rules, int n, const char *path)
+{
+	const struct path_rule	*best = NULL;
+	const char		*ext = path_ext(path), *type = NULL;
+	int			 i, j;
+
+	if (*ext == '\0')
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (!path_under(rules[i].prefix, path))
+			continue;
+		for (j = 0; j < rules[i].nmime; j++) {
+			if (strcasecmp(rules[i].mime[j].ext, ext) != 0)
+				continue;
+			if (best == NULL || strlen(rules[i].prefix) > strlen(best->prefix)) {
+				best = &rules[i];
+				type = rules[i].mime[j].type;
+			}
+		}
+	}
+	return type;
+}

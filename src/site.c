@@ -1,0 +1,102 @@
+/*
+ * Building what is served from a configuration: each host's snapshot and
+ * TLS context, and the router over them. The first host is the default:
+ * a client naming no host, or an unknown one, in SNI gets its certificate.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "compat.h"
+#include "log.h"
+#include "site.h"
+#include "tls.h"
+
+/* SNI: switch to the named host's certificate; unknown names keep the default. */
+static int
+site_sni(SSL *ssl, int *alert, void *arg)
+{
+	const struct router	*r = arg;
+	const struct site	*s;
+	const char		*name;
+
+	(void)alert;
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name != NULL && (s = router_site(r, name)) != NULL && s->ctx != NULL &&
+	    s->ctx != SSL_get_SSL_CTX(ssl))
+		SSL_set_SSL_CTX(ssl, s->ctx);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int
+site_load(struct state *st, int i, int dry_run, char *err, size_t errsz)
+{
+	const struct host_config	*hc = &st->conf->hosts[i];
+	struct site			*s = &st->sites[i];
+	struct snapshot_opts		 so;
+	int				 gen;
+
+	s->name = hc->name;
+	s->conf = hc;
+	memset(&so, 0, sizeof so);
+	so.root = hc->root;
+	so.lang = hc->lang[0] != '\0' ? hc->lang : NULL;
+	so.host = hc->name;
+	so.gopher_port = hc->gopher.port;
+	so.large = SNAPSHOT_LARGE;
+	so.nolisting = !hc->listing;
+	so.rules = hc->paths;
+	so.nrules = hc->npaths;
+	if ((s->snap = snapshot_load(&so, err, errsz)) == NULL)
+		return -1;
+	if ((gen = tls_ensure_cert(hc->certdir, hc->name, dry_run, err, errsz)) == -1)
+		return -1;
+	st->generated |= gen;
+	if (dry_run && gen)
+		return 0;	/* nothing to load yet */
+	if ((s->ctx = tls_server_ctx(hc->certdir, hc->name, err, errsz)) == NULL)
+		return -1;
+	if (gen)
+		log_info("generated a certificate for %s in %s", hc->name,
+		    hc->certdir);
+	return 0;
+}
+
+int
+state_load(struct state *st, struct config *conf, int dry_run, char *err,
+    size_t errsz)
+{
+	int	i;
+
+	memset(st, 0, sizeof *st);
+	st->conf = conf;
+	for (i = 0; i < conf->nhosts; i++) {
+		st->nsites = i + 1;
+		if (site_load(st, i, dry_run, err, errsz) == -1) {
+			state_free(st);
+			return -1;
+		}
+	}
+	st->router.sites = st->sites;
+	st->router.nsites = st->nsites;
+	for (i = 0; i < st->nsites; i++)
+		if (st->sites[i].ctx != NULL) {
+			SSL_CTX_set_tlsext_servername_callback(st->sites[i].ctx, site_sni);
+			SSL_CTX_set_tlsext_servername_arg(st->sites[i].ctx, &st->router);
+		}
+	return 0;
+}
+
+void
+state_free(struct state *st)
+{
+	int	i;
+
+	for (i = 0; i < st->nsites; i++) {
+		snapshot_free(st->sites[i].snap);
+		SSL_CTX_free(st->sites[i].ctx);
+	}
+	free(st->conf);
+	memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,362 @@
+/*
+ * The parent process only supervises. It holds every listening socket
+ * (one set per worker, each worker accepting on its own set, so nothing
+ * is passed between processes), restarts a worker that dies, relays the
+ * workers' log lines to the log's target, and on SIGHUP loads the
+ * configuration and content anew: if that works, a new generation of
+ * workers starts on the same sockets and the old one finishes what it has
+ * in flight; if not, the old one keeps serving. SIGUSR1 reopens the log.
+ */
+#include <sys/signalfd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "confine.h"
+#include "log.h"
+#include "supervise.h"
+#include "worker.h"
+
+#define MAX_PROCS	(4 * MAX_WORKERS)
+
+struct proc {
+	pid_t	pid;		/* 0 once reaped */
+	int	slot;		/* worker index in its generation */
+	int	gen;
+	int	logfd;		/* read end of its stderr, -1 at EOF */
+	time_t	started;
+	char	tail[2048];	/* a line not yet complete */
+	size_t	taillen;
+};
+
+static struct {
+	struct state	*st;
+	struct lspec	 ls[MAX_LISTENERS];
+	int		 nls;
+	int		 fds[MAX_WORKERS][MAX_LISTENERS];
+	int		 nworkers;
+	struct proc	 procs[MAX_PROCS];
+	int		 gen;
+	int		 stopping;
+	int		 sigfd;
+	sigset_t	 oldmask;
+	reload_fn	 reload;
+} sv;
+
+static void
+proc_relay(struct proc *p)
+{
+	char	buf[16384];
+	ssize_t	r;
+	char	*nl;
+	size_t	 n;
+
+	r = read(p->logfd, buf, sizeof buf);
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		if (p->taillen > 0)
+			log_relay(p->tail, p->taillen);
+		p->taillen = 0;
+		close(p->logfd);
+		p->logfd = -1;
+		return;
+	}
+	if ((nl = memrchr(buf, '\n', r)) == NULL) {
+		n = (size_t)r;
+		if (n > sizeof p->tail - p->taillen)
+			n = sizeof p->tail - p->taillen;
+		memcpy(p->tail + p->taillen, buf, n);
+		p->taillen += n;
+		return;
+	}
+	if (p->taillen > 0)
+		log_relay(p->tail, p->taillen);
+	log_relay(buf, nl - buf + 1);
+	p->taillen = buf + r - (nl + 1);
+	memcpy(p->tail, nl + 1, p->taillen);
+}
+
+/* What a worker does after fork: confine itself, then serve. */
+static void
+worker_child(int slot, int logw)
+{
+	const struct config	*conf = sv.st->conf;
+	const char		*roots[CONFIG_MAX_HOSTS], *warn;
+	struct confine		 cf;
+	struct conn_limits	 lim;
+	char			 err[512];
+	int			 i, j;
+
+	sigprocmask(SIG_SETMASK, &sv.oldmask, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	close(sv.sigfd);
+	dup2(logw, STDERR_FILENO);
+	close(logw);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (sv.procs[i].logfd != -1 && sv.procs[i].pid != 0)
+			close(sv.procs[i].logfd);
+	for (i = 0; i < sv.nworkers; i++)
+		for (j = 0; i != slot && j < sv.nls; j++)
+			close(sv.fds[i][j]);
+	conn_worker(slot + (sv.gen % 4) * sv.nworkers);
+	for (i = 0; i < sv.st->nsites; i++)
+		roots[i] = conf->hosts[i].root;
+	memset(&cf, 0, sizeof cf);
+	cf.user = conf->user;
+	cf.chroot = conf->chroot ? conf->hosts[0].root : NULL;
+	cf.roots = roots;
+	cf.nroots = sv.st->nsites;
+	cf.landlock = conf->confine;
+	if (confine_worker(&cf, err, sizeof err, &warn) == -1)
+		fatalx("worker: %s", err);
+	if (warn != NULL && slot == 0)
+		log_warnx("%s", warn);
+	lim.read_timeout = conf->read_timeout;
+	lim.write_timeout = 30;
+	lim.max_conns = conf->max_conns;
+	worker_run(sv.st, sv.ls, sv.fds[slot], sv.nls, &lim);
+	exit(0);
+}
+
+static int
+proc_free_slot(void)
+{
+	int	i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (sv.procs[i].pid == 0 && sv.procs[i].logfd == -1)
+			return i;
+	return -1;
+}
+
+static void
+worker_start(int slot)
+{
+	struct proc	*p;
+	int		 i, pfd[2];
+	pid_t		 pid;
+
+	if ((i = proc_free_slot()) == -1 || pipe2(pfd, O_CLOEXEC) == -1) {
+		log_warnx("cannot start worker %d", slot);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		log_warnx("cannot start worker %d: %s", slot, strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		worker_child(slot, pfd[1]);
+	}
+	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	p = &sv.procs[i];
+	memset(p, 0, sizeof *p);
+	p->pid = pid;
+	p->slot = slot;
+	p->gen = sv.gen;
+	p->logfd = pfd[0];
+	p->started = time(NULL);
+}
+
+static void
+generation_stop(int gen)
+{
+	int	i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (sv.procs[i].pid > 0 && (gen == -1 || sv.procs[i].gen == gen))
+			kill(sv.procs[i].pid, SIGTERM);
+}
+
+static void
+reap(void)
+{
+	struct proc	*p;
+	pid_t		 pid;
+	int		 status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_PROCS && sv.procs[i].pid != pid; i++)
+			;
+		if (i == MAX_PROCS)
+			continue;
+		p = &sv.procs[i];
+		p->pid = 0;
+		if (sv.stopping || p->gen != sv.gen)
+			continue;
+		log_warnx("worker %d exited (status %d); restarting", (int)pid,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		if (time(NULL) - p->started < 1)
+			sleep(1);	/* a worker that cannot start: slow down */
+		worker_start(p->slot);
+	}
+}
+
+static int
+same_listeners(const struct state *st)
+{
+	struct lspec	ls[MAX_LISTENERS];
+	int		n = worker_listeners(st, ls), i;
+
+	if (n != sv.nls)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (memcmp(&ls[i], &sv.ls[i], sizeof ls[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static void
+reload(void)
+{
+	struct config	*conf;
+	struct state	*st;
+	char		 err[1024];
+	int		 i;
+
+	if ((conf = calloc(1, sizeof *conf)) == NULL ||
+	    (st = calloc(1, sizeof *st)) == NULL) {
+		free(conf);
+		log_warnx("reload: out of memory; keeping the running configuration");
+		return;
+	}
+	if (sv.reload(conf, err, sizeof err) == -1 ||
+	    state_load(st, conf, 0, err, sizeof err) == -1) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		free(st);
+		return;
+	}
+	if (!same_listeners(st)) {
+		log_warnx("reload: listen addresses changed; restart tulpar to "
+		    "apply them. Keeping the running configuration");
+		state_free(st);
+		free(st);
+		return;
+	}
+	state_free(sv.st);
+	free(sv.st);
+	sv.st = st;
+	sv.gen++;
+	for (i = 0; i < sv.nworkers; i++)
+		worker_start(i);
+	generation_stop(sv.gen - 1);
+	log_info("reloaded: %d hosts, generation %d", st->nsites, sv.gen);
+}
+
+static void
+on_signal(void)
+{
+	struct signalfd_siginfo	si;
+	char			err[1024];
+
+	if (read(sv.sigfd, &si, sizeof si) != sizeof si)
+		return;
+	switch (si.ssi_signo) {
+	case SIGCHLD:
+		reap();
+		break;
+	case SIGHUP:
+		if (!sv.stopping)
+			reload();
+		break;
+	case SIGUSR1:
+		if (log_reopen(err, sizeof err) == -1)
+			log_warnx("%s", err);
+		break;
+	default:
+		if (!sv.stopping)
+			log_info("signal %d: stopping", (int)si.ssi_signo);
+		sv.stopping = 1;
+		generation_stop(-1);
+	}
+}
+
+static int
+alive(void)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		n += sv.procs[i].pid > 0 || sv.procs[i].logfd != -1;
+	return n;
+}
+
+/* Sockets for the other workers, bound beside the first worker's. */
+static int
+bind_rest(const int *first)
+{
+	char	err[1024];
+	int	i, j;
+
+	for (j = 0; j < sv.nls; j++)
+		sv.fds[0][j] = first[j];
+	for (i = 1; i < sv.nworkers; i++)
+		for (j = 0; j < sv.nls; j++)
+			if ((sv.fds[i][j] = listen_open(&sv.ls[j].addr, 0, err,
+			    sizeof err)) == -1)
+				fatalx("%s", err);
+	return 0;
+}
+
+int
+supervise(struct state *st, const int *fds, int workers, reload_fn fn)
+{
+	struct pollfd	pfd[1 + MAX_PROCS];
+	sigset_t	set;
+	int		i, n, map[1 + MAX_PROCS];
+
+	memset(&sv, 0, sizeof sv);
+	sv.st = st;
+	sv.reload = fn;
+	sv.nworkers = workers;
+	sv.nls = worker_listeners(st, sv.ls);
+	for (i = 0; i < MAX_PROCS; i++)
+		sv.procs[i].logfd = -1;
+	bind_rest(fds);
+	if (conn_shared(4 * workers) == -1)
+		fatalx("cannot share the connection count: %s", strerror(errno));
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &sv.oldmask);
+	if ((sv.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		fatalx("signalfd: %s", strerror(errno));
+	for (i = 0; i < workers; i++)
+		worker_start(i);
+	while (!sv.stopping || alive() > 0) {
+		pfd[0].fd = sv.sigfd;
+		pfd[0].events = POLLIN;
+		for (n = 1, i = 0; i < MAX_PROCS; i++)
+			if (sv.procs[i].logfd != -1) {
+				pfd[n].fd = sv.procs[i].logfd;
+				pfd[n].events = POLLIN;
+				map[n++] = i;
+			}
+		if (poll(pfd, n, -1) == -1)
+			continue;
+		if (pfd[0].revents & POLLIN)
+			on_signal();
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				proc_relay(&sv.procs[map[i]]);
+	}
+	state_free(sv.st);
+	free(sv.st);
+	return 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * A worker: one event loop over its own SO_REUSEPORT sockets, serving
+ * the state it was forked with. SIGTERM and SIGINT stop the accepting;
+ * the answers in flight finish (at most STOP_GRACE seconds), then it exits.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "gemini.h"
+#include "gopher.h"
+#include "log.h"
+#include "worker.h"
+
+#define STOP_GRACE	5
+
+static struct event_base	*base;
+static struct listener		*listeners[MAX_LISTENERS];
+static int			 nlisteners;
+
+int
+worker_listeners(const struct state *st, struct lspec *ls)
+{
+	int	i, n = 0;
+
+	ls[n].addr = st->conf->gemini;
+	ls[n].site = -1;
+	ls[n++].proxy = st->conf->gemini_proxy;
+	for (i = 0; i < st->nsites; i++) {
+		if (st->conf->hosts[i].gopher.port == 0)
+			continue;
+		ls[n].addr = st->conf->hosts[i].gopher;
+		ls[n].site = i;
+		ls[n++].proxy = st->conf->hosts[i].gopher_proxy;
+	}
+	return n;
+}
+
+/* A listener's protocol: its TLS context (NULL for plain TCP) and front end. */
+struct endpoint {
+	SSL_CTX			*ctx;
+	struct frontend		 fe;
+	struct gopher_cfg	 gopher;
+};
+
+static void
+on_accept(int fd, const struct sockaddr *sa, socklen_t slen, void *arg)
+{
+	struct endpoint	*e = arg;
+
+	conn_accept(fd, sa, slen, e->ctx, &e->fe);
+}
+
+static void
+stop_now(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	event_base_loopbreak(base);
+}
+
+static void
+stop_when_idle(void)
+{
+	event_base_loopbreak(base);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	static struct event	*grace;
+	struct timeval		 tv = { STOP_GRACE, 0 };
+	int			 i;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	for (i = 0; i < nlisteners; i++) {
+		listener_free(listeners[i]);
+		listeners[i] = NULL;
+	}
+	if (conn_count() == 0) {
+		event_base_loopbreak(base);
+		return;
+	}
+	conn_on_idle(stop_when_idle);
+	if (grace == NULL && (grace = evtimer_new(base, stop_now, NULL)) != NULL)
+		evtimer_add(grace, &tv);
+}
+
+static void
+endpoint_init(struct endpoint *e, const struct state *st, const struct lspec *ls,
+    struct gemini_cfg *gem)
+{
+	memset(e, 0, sizeof *e);
+	if (ls->site == -1) {
+		e->ctx = st->sites[0].ctx;
+		gemini_frontend(&e->fe, gem);
+	} else {
+		e->gopher.router = &st->router;
+		e->gopher.site = &st->sites[ls->site];
+		gopher_frontend(&e->fe, &e->gopher);
+	}
+	e->fe.port = ls->addr.port;
+	e->fe.proxy = ls->proxy;
+}
+
+void
+worker_run(const struct state *st, const struct lspec *ls, const int *fds,
+    int n, const struct conn_limits *lim)
+{
+	static struct endpoint	 ep[MAX_LISTENERS];
+	struct gemini_cfg	 gem = { &st->router };
+	struct event		*sigterm, *sigint;
+	int			 i;
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	conn_setup(base, lim);
+	log_buffered(base);
+	nlisteners = n;
+	for (i = 0; i < n; i++) {
+		endpoint_init(&ep[i], st, &ls[i], &gem);
+		if ((listeners[i] = listener_new(base, fds[i], on_accept, &ep[i])) == NULL)
+			fatalx("cannot start listening");
+	}
+	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
+	sigint = evsignal_new(base, SIGINT, on_signal, NULL);
+	if (sigterm == NULL || sigint == NULL || event_add(sigterm, NULL) == -1 ||
+	    event_add(sigint, NULL) == -1)
+		fatalx("cannot install signal handlers");
+	event_base_dispatch(base);
+	log_sync();
+	event_free(sigterm);
+	event_free(sigint);
+	for (i = 0; i < n; i++) {
+		listener_free(listeners[i]);
+		if (ep[i].fe.request != NULL && ls[i].site != -1)
+			gopher_cfg_free(&ep[i].gopher);
+	}
+	event_base_free(base);
+}
