@@ -569,6 +569,8 @@ config_open_host(struct config_ctx *ctx, char **words, int nwords)
 		return config_fail(ctx, ctx->lineno, "too many hosts (at most %d)",
 		    CONFIG_MAX_HOSTS);
 	ctx->host = &conf->hosts[conf->nhosts];
+	memset(ctx->host, 0, sizeof *ctx->host);
+	ctx->host->listing = 1;
 	(void)strlcpy(ctx->host->name, words[1], sizeof ctx->host->name);
 	ctx->host_line[conf->nhosts++] = ctx->lineno;
 	ctx->sec = SEC_HOST;
@@ -606,6 +608,8 @@ config_open_path(struct config_ctx *ctx, char **words, int nwords)
 		    "%s (at most %d)", h->name, CONFIG_MAX_PATHS);
 	ctx->host = h;
 	ctx->path = &h->paths[h->npaths++];
+	memset(ctx->path, 0, sizeof *ctx->path);
+	ctx->path->listing = -1;
 	(void)strlcpy(ctx->path->prefix, canon, sizeof ctx->path->prefix);
 	ctx->sec = SEC_PATH;
 	snprintf(ctx->secname, sizeof ctx->secname, "[path %s %s]", h->name, canon);
@@ -785,19 +789,17 @@ config_check(struct config_ctx *ctx)
 void
 config_defaults(struct config *conf)
 {
-	int	i, j;
-
-	memset(conf, 0, sizeof *conf);
+	/*
+	 * Host and path slots are cleared when a section takes them, so a
+	 * fresh calloc'd config keeps its unused slots untouched (not resident).
+	 */
+	memset(conf, 0, offsetof(struct config, hosts));
+	conf->nhosts = 0;
 	conf->gemini.port = 1965;
 	(void)strlcpy(conf->certdir, "./certs", sizeof conf->certdir);
 	conf->confine = 1;
 	conf->log = LOG_STDERR;
 	conf->log_ip = 1;
-	for (i = 0; i < CONFIG_MAX_HOSTS; i++) {
-		conf->hosts[i].listing = 1;
-		for (j = 0; j < CONFIG_MAX_PATHS; j++)
-			conf->hosts[i].paths[j].listing = -1;
-	}
 }
 
 int

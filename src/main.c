@@ -203,6 +203,7 @@ default_config(struct config *c)
 	struct host_config	*h = &c->hosts[0];
 
 	config_defaults(c);
+	memset(h, 0, sizeof *h);
 	c->nhosts = 1;
 	strlcpy(h->name, "localhost", sizeof h->name);
 	strlcpy(h->root, "./capsule", sizeof h->root);

@@ -161,6 +161,7 @@ static void
 test_defaults(void **state)
 {
 	struct config	*c = conf_new();
+	char		 err[256];
 	int		 i;
 
 	(void)state;
@@ -176,11 +177,19 @@ test_defaults(void **state)
 	assert_int_equal(c->workers, 0);
 	assert_int_equal(c->chroot, 0);
 	assert_string_equal(c->user, "");
-	for (i = 0; i < CONFIG_MAX_HOSTS; i++) {
-		assert_int_equal(c->hosts[i].listing, 1);
-		assert_int_equal(c->hosts[i].paths[0].listing, -1);
-		assert_int_equal(c->hosts[i].paths[CONFIG_MAX_PATHS - 1].listing, -1);
-	}
+	/* Slots are cleared when a section takes them, even in a dirty struct. */
+	memset(c, 0xa5, sizeof(*c));
+	assert_int_equal(config_parse("t.conf", "[host a]\nroot = /\n"
+	    "[path a /x/]\ngone = yes\n", c, err, sizeof err), 0);
+	assert_int_equal(c->nhosts, 1);
+	assert_int_equal(c->hosts[0].listing, 1);
+	assert_int_equal(c->hosts[0].naliases, 0);
+	assert_string_equal(c->hosts[0].lang, "");
+	assert_int_equal(c->hosts[0].npaths, 1);
+	assert_int_equal(c->hosts[0].paths[0].listing, -1);
+	assert_int_equal(c->hosts[0].paths[0].nmime, 0);
+	for (i = 0; i < 1; i++)
+		assert_int_equal(c->hosts[i].gopher.port, 0);
 	free(c);
 }
 
