@@ -143,8 +143,11 @@ gemini_request(struct conn *c, char *line, size_t len, int crlf)
 		gemini_reply(c, "53", "Port not served");
 		return;
 	}
+	/* SNI and URL must name the same host (an alias counts as its host). */
 	sni = conn_sni(c);
-	if (sni != NULL && !url_host_equal(sni, u.host)) {
+	if (sni != NULL && !url_host_equal(sni, u.host) &&
+	    (router_site(cfg->router, sni) == NULL ||
+	    router_site(cfg->router, sni) != router_site(cfg->router, u.host))) {
 		gemini_reply(c, "53", "SNI and URL host disagree");
 		return;
 	}
