@@ -274,6 +274,10 @@ url_query(const char *s, size_t len, struct url *u, const char **errstr)
 
 	if (url_decode(s, len, scratch, sizeof scratch, errstr) == -1)
 		return -1;
+	if (!utf8_valid(scratch, strlen(scratch))) {
+		*errstr = "encoded invalid UTF-8 in query";
+		return -1;
+	}
 	memcpy(u->query, s, len);
 	u->query[len] = '\0';
 	u->has_query = 1;

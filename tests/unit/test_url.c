@@ -201,6 +201,16 @@ test_parse_rejects_pct00(void **state)
 	BAD("gemini://localhost/%00");
 	BAD("gemini://localhost/a%00b");
 	BAD("gemini://localhost/page.gmi%00.txt");
+	BAD("gemini://localhost/page.gmi?a%00b");
+}
+
+static void
+test_parse_rejects_query_invalid_utf8(void **state)
+{
+	(void)state;
+	BAD("gemini://localhost/page.gmi?%ff");
+	BAD("gemini://localhost/page.gmi?%c0%af");
+	OK("gemini://localhost/page.gmi?%c3%bc");
 }
 
 static void
@@ -712,6 +722,7 @@ main(void)
 		cmocka_unit_test(test_parse_rejects_fragment),
 		cmocka_unit_test(test_parse_rejects_bad_percent),
 		cmocka_unit_test(test_parse_rejects_pct00),
+		cmocka_unit_test(test_parse_rejects_query_invalid_utf8),
 		cmocka_unit_test(test_parse_rejects_decoded_invalid_utf8),
 		cmocka_unit_test(test_parse_rejects_decoded_control),
 		cmocka_unit_test(test_parse_rejects_bad_port),
