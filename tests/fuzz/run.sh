@@ -17,6 +17,7 @@ opts() {
 	url|selector)	printf -- '-max_len=1100' ;;	# URL_MAX and a little more
 	path)		printf -- '-max_len=2200' ;;	# past path_resolve's 2050
 	listen)		printf -- '-max_len=128' ;;
+	config)		printf -- '-max_len=2048' ;;
 	*)		printf -- '-max_len=4096' ;;
 	esac
 	[ -f "$dir/dict/$1.dict" ] && printf -- ' -dict=%s' "$dir/dict/$1.dict"
