@@ -251,11 +251,21 @@ log_addr(const struct sockaddr *sa, char *out, size_t outsz)
 			strlcpy(out, "-", outsz);
 		return;
 	}
-	if (sa->sa_family == AF_INET)
+	int		 af = sa->sa_family;
+
+	if (af == AF_INET)
 		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (a == NULL || inet_ntop(sa->sa_family, a, out, outsz) == NULL)
+	else if (af == AF_INET6) {
+		const struct in6_addr *a6 =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		a = a6;
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {	/* a dual-stack socket's IPv4 client */
+			a = &a6->s6_addr[12];
+			af = AF_INET;
+		}
+	}
+	if (a == NULL || inet_ntop(af, a, out, outsz) == NULL)
 		strlcpy(out, "-", outsz);
 }
 

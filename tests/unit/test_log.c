@@ -1,6 +1,9 @@
 /* Unit tests for src/log.c: log_escape. */
 #include "unit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "log.h"
 
 /* Escapes len bytes of in into a big buffer and checks the result exactly. */
@@ -181,10 +184,36 @@ test_long_input(void **state)
 	assert_string_equal(out, want);
 }
 
+static void
+test_addr_forms(void **state)
+{
+	struct sockaddr_in6	s6;
+	struct sockaddr_in	s4;
+	char			out[64];
+
+	(void)state;
+	memset(&s4, 0, sizeof s4);
+	s4.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.7", &s4.sin_addr);
+	log_addr((struct sockaddr *)&s4, out, sizeof out);
+	assert_string_equal(out, "192.0.2.7");
+	memset(&s6, 0, sizeof s6);
+	s6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr);
+	log_addr((struct sockaddr *)&s6, out, sizeof out);
+	assert_string_equal(out, "127.0.0.1");	/* dual-stack: shown as IPv4 */
+	inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr);
+	log_addr((struct sockaddr *)&s6, out, sizeof out);
+	assert_string_equal(out, "2001:db8::1");
+	log_addr(NULL, out, sizeof out);
+	assert_string_equal(out, "-");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_forms),
 		cmocka_unit_test(test_printable_copied),
 		cmocka_unit_test(test_quote_backslash),
 		cmocka_unit_test(test_controls),
