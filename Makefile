@@ -16,12 +16,16 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Debian packages the build and the tests need.
 DEPS	 = gcc make pkg-config libevent-dev libssl-dev libcmocka-dev openssl \
 	   curl lynx python3 procps valgrind libinih-dev clang libclang-rt-14-dev \
-	   iproute2
+	   iproute2 haproxy
 
 SRCS	 = $(wildcard src/*.c)
 OBJS	 = $(SRCS:.c=.o)
 LIBOBJS	 = $(filter-out src/main.o,$(OBJS))
 UNITS	 = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
+
+# `make install`: PREFIX for the layout, DESTDIR for staging (packages).
+PREFIX	?= /usr/local
+DESTDIR	?=
 
 RUN_FLAGS ?= -d capsule -T certs -H localhost -G 1965 -P 7070 -L en
 
@@ -31,7 +35,7 @@ SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 SANUNITS = $(patsubst tests/unit/%,tests/sanitize/%,$(UNITS))
 LIBSRCS	 = $(filter-out src/main.c,$(SRCS))
 
-.PHONY: all deps run check sanitize clean
+.PHONY: all deps run check sanitize clean install
 
 all: deps tulpar
 
@@ -63,6 +67,15 @@ sanitize: deps tests/sanitize/tulpar $(SANUNITS)
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 tulpar $(UNITS) sanitize
 	@sh tests/run.sh
+
+install: tulpar
+	install -D -m 755 tulpar $(DESTDIR)$(PREFIX)/sbin/tulpar
+	install -D -m 644 docs/tulpar.8 $(DESTDIR)$(PREFIX)/share/man/man8/tulpar.8
+	install -D -m 644 docs/tulpar.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/tulpar.conf.5
+	install -D -m 644 docs/examples/tulpar.conf \
+	    $(DESTDIR)$(PREFIX)/share/doc/tulpar/examples/tulpar.conf
+	install -D -m 644 docs/examples/tulpar.service \
+	    $(DESTDIR)$(PREFIX)/share/doc/tulpar/examples/tulpar.service
 
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk

@@ -81,6 +81,7 @@ static int	cfg_bool(struct config_ctx *, const struct config_key *, const char *
 static int	cfg_chroot(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_int(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_str(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_root(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_user(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_log(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_listen(struct config_ctx *, const struct config_key *, const char *);
@@ -106,7 +107,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_SERVER, "log", cfg_log, FIELD(config, logfile), 0, 0 },
 	{ SEC_SERVER, "log_client_ip", cfg_bool, FIELD(config, log_ip), 0, 0 },
 	{ SEC_HOST, "aliases", cfg_aliases, FIELD(host_config, aliases), 0, 0 },
-	{ SEC_HOST, "root", cfg_str, FIELD(host_config, root), 0, 0 },
+	{ SEC_HOST, "root", cfg_root, FIELD(host_config, root), 0, 0 },
 	{ SEC_HOST, "cert_dir", cfg_str, FIELD(host_config, certdir), 0, 0 },
 	{ SEC_HOST, "lang", cfg_lang, FIELD(host_config, lang), 0, 0 },
 	{ SEC_HOST, "listing", cfg_bool, FIELD(host_config, listing), 0, 0 },
@@ -265,6 +266,14 @@ cfg_str(struct config_ctx *ctx, const struct config_key *k, const char *v)
 		return config_fail(ctx, ctx->lineno, "%s too long (at most %zu "
 		    "bytes)", k->name, k->size - 1);
 	return 0;
+}
+
+/* A host's root: remembered with its line, for errors found when loading it. */
+static int
+cfg_root(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	ctx->host->line = ctx->lineno;
+	return cfg_str(ctx, k, v);
 }
 
 /* A user name: letters, digits, '.', '_', '-', not led by '-'. */
@@ -571,6 +580,7 @@ config_open_host(struct config_ctx *ctx, char **words, int nwords)
 	ctx->host = &conf->hosts[conf->nhosts];
 	memset(ctx->host, 0, sizeof *ctx->host);
 	ctx->host->listing = 1;
+	ctx->host->line = ctx->lineno;
 	(void)strlcpy(ctx->host->name, words[1], sizeof ctx->host->name);
 	ctx->host_line[conf->nhosts++] = ctx->lineno;
 	ctx->sec = SEC_HOST;
@@ -810,6 +820,7 @@ config_parse(const char *name, const char *text, struct config *conf,
 	int			rc, i;
 
 	config_defaults(conf);
+	(void)strlcpy(conf->file, name, sizeof conf->file);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.conf = conf;
 	ctx.name = name;

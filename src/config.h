@@ -36,6 +36,7 @@ struct path_rule {
 
 /* A [host NAME] section. */
 struct host_config {
+	int			 line;		/* of its root (or [host]) line; 0 without a file */
 	char			 name[254];
 	char			 aliases[CONFIG_MAX_ALIASES][254];
 	int			 naliases;
@@ -57,13 +58,14 @@ enum log_target {
 
 /* The [server] section and every host. */
 struct config {
+	char			 file[256];	/* "" without a file */
 	struct listen_addr	 gemini;	/* default 1965 on all addresses */
 	int			 gemini_proxy;
 	char			 certdir[1024];	/* default "./certs" */
 	char			 user[64];	/* "" : do not change user */
 	int			 chroot;	/* chroot to the (single) root */
 	int			 allow_root;	/* keep serving as root */
-	int			 confine;	/* Landlock/seccomp: default 1 */
+	int			 confine;	/* Landlock: default 1 */
 	int			 workers;	/* 0: one per core */
 	int			 max_conns;	/* 0: default */
 	int			 read_timeout;	/* 0: default */

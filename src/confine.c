@@ -35,8 +35,8 @@ confine_user(const struct confine *cf, char *err, size_t errsz)
 {
 	struct passwd	*pw;
 
-	if (cf->user == NULL || cf->user[0] == '\0')
-		return 0;
+	if (cf->user == NULL || cf->user[0] == '\0' || geteuid() != 0)
+		return 0;	/* only a root start switches user */
 	if ((pw = getpwnam(cf->user)) == NULL) {
 		snprintf(err, errsz, "unknown user %s", cf->user);
 		return -1;

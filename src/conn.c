@@ -9,6 +9,7 @@
  * write timeout, and one close path that logs and frees.
  */
 #include <sys/mman.h>
+#include <sys/queue.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -52,6 +53,7 @@ struct segment {
 };
 
 struct conn {
+	TAILQ_ENTRY(conn)	 entry;
 	int			 fd;
 	struct event		 ev;
 	SSL			*ssl;
@@ -74,6 +76,7 @@ struct conn {
 	char			 client[46];
 };
 
+static TAILQ_HEAD(, conn)	 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static struct event_base	*conn_base;
 static struct conn_limits	 conn_lim = { 10, 30, 1024 };
 static int			 conn_n;
@@ -90,6 +93,7 @@ static int			 conn_slot;
 static _Atomic int		 conn_local_slot;
 
 static void	conn_io(evutil_socket_t, short, void *);
+static void	conn_close(struct conn *, const char *);
 
 int
 conn_shared(int workers)
@@ -150,6 +154,17 @@ conn_on_idle(void (*fn)(void))
 	conn_idle_fn = fn;
 }
 
+/* At the end of a stop's grace: every connection left is closed and logged. */
+void
+conn_close_all(const char *why)
+{
+	struct conn	*c;
+
+	conn_idle_fn = NULL;
+	while ((c = TAILQ_FIRST(&conn_all)) != NULL)
+		conn_close(c, why);
+}
+
 /* Reads and drops what the client still sent, so close() sends FIN, not RST. */
 static void
 conn_drain_socket(int fd)
@@ -176,6 +191,7 @@ conn_close(struct conn *c, const char *why)
 		strlcpy(c->status, why, sizeof c->status);
 	log_request(c->client, c->fe->name, c->req, c->reqlen, c->status,
 	    c->queued - unsent, &c->start);
+	TAILQ_REMOVE(&conn_all, c, entry);
 	event_del(&c->ev);
 	conn_drain_socket(c->fd);
 	close(c->fd);
@@ -463,9 +479,13 @@ conn_step(struct conn *c)
 	}
 	if (c->state == CONN_HANDSHAKE) {
 		if ((r = SSL_do_handshake(c->ssl)) != 1) {
+			int e = SSL_get_error(c->ssl, r);
+			int quiet = (e == SSL_ERROR_SYSCALL ||
+			    e == SSL_ERROR_ZERO_RETURN) && ERR_peek_error() == 0;
+
 			if (conn_tls_error(c, r) == -1) {
 				(void)conn_flush_tls(c);	/* the alert, if it fits */
-				conn_close(c, "error");
+				conn_close(c, quiet ? "eof" : "error");
 				return;
 			}
 			if (conn_flush_tls(c) == -1) {
@@ -559,6 +579,7 @@ conn_accept(int fd, const struct sockaddr *sa, socklen_t slen, SSL_CTX *ctx,
 	}
 	conn_n++;
 	atomic_fetch_add_explicit(conn_my_slot(), 1, memory_order_relaxed);
+	TAILQ_INSERT_TAIL(&conn_all, c, entry);
 	event_assign(&c->ev, conn_base, fd, EV_READ | EV_PERSIST, conn_io, c);
 	conn_wait(c, EV_READ);
 }

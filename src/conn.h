@@ -54,5 +54,7 @@ void		 conn_finish(struct conn *);
 
 /* Graceful stop: called when the last connection is gone. */
 void	 conn_on_idle(void (*)(void));
+/* Closes (and logs) every connection still open. */
+void	 conn_close_all(const char *);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,11 @@ build_config(struct config *c, char *err, size_t errsz)
 	/* Never serve as root by accident: nobody, unless told otherwise. */
 	if (geteuid() == 0 && c->user[0] == '\0' && !c->allow_root)
 		strlcpy(c->user, "nobody", sizeof c->user);
+	if (c->user[0] != '\0' && getpwnam(c->user) == NULL) {
+		snprintf(err, errsz, "%s: unknown user %s", opts.file ? opts.file :
+		    "tulpar", c->user);
+		return -1;
+	}
 	return 0;
 }
 

@@ -67,13 +67,20 @@ int
 state_load(struct state *st, struct config *conf, int dry_run, char *err,
     size_t errsz)
 {
+	char	why[1024];
 	int	i;
 
 	memset(st, 0, sizeof *st);
 	st->conf = conf;
 	for (i = 0; i < conf->nhosts; i++) {
 		st->nsites = i + 1;
-		if (site_load(st, i, dry_run, err, errsz) == -1) {
+		if (site_load(st, i, dry_run, why, sizeof why) == -1) {
+			/* A host from a file: say where it is. */
+			if (conf->file[0] != '\0' && conf->hosts[i].line > 0)
+				snprintf(err, errsz, "%s:%d: [host %s]: %s", conf->file,
+				    conf->hosts[i].line, conf->hosts[i].name, why);
+			else
+				snprintf(err, errsz, "%s", why);
 			state_free(st);
 			return -1;
 		}

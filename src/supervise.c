@@ -102,6 +102,7 @@ worker_child(int slot, int logw)
 	close(sv.sigfd);
 	dup2(logw, STDERR_FILENO);
 	close(logw);
+	(void)log_target(0, NULL, err, sizeof err);	/* the pipe, not the file */
 	for (i = 0; i < MAX_PROCS; i++)
 		if (sv.procs[i].logfd != -1 && sv.procs[i].pid != 0)
 			close(sv.procs[i].logfd);
@@ -171,14 +172,17 @@ worker_start(int slot)
 	p->started = time(NULL);
 }
 
+/* SIGTERM stops within the grace; SIGUSR2 retires, finishing everything. */
 static void
-generation_stop(int gen)
+generation_stop(int gen, int sig)
 {
 	int	i;
 
 	for (i = 0; i < MAX_PROCS; i++)
-		if (sv.procs[i].pid > 0 && (gen == -1 || sv.procs[i].gen == gen))
-			kill(sv.procs[i].pid, SIGTERM);
+		if (sv.procs[i].pid > 0 && (gen == -1 || sv.procs[i].gen == gen) &&
+		    kill(sv.procs[i].pid, sig) == -1)
+			log_warnx("cannot signal worker %d: %s",
+			    (int)sv.procs[i].pid, strerror(errno));
 }
 
 static void
@@ -233,8 +237,13 @@ reload(void)
 		log_warnx("reload: out of memory; keeping the running configuration");
 		return;
 	}
-	if (sv.reload(conf, err, sizeof err) == -1 ||
-	    state_load(st, conf, 0, err, sizeof err) == -1) {
+	if (sv.reload(conf, err, sizeof err) == -1) {
+		log_warnx("reload: %s; keeping the running configuration", err);
+		free(conf);
+		free(st);
+		return;
+	}
+	if (state_load(st, conf, 0, err, sizeof err) == -1) {	/* frees conf */
 		log_warnx("reload: %s; keeping the running configuration", err);
 		free(st);
 		return;
@@ -252,7 +261,7 @@ reload(void)
 	sv.gen++;
 	for (i = 0; i < sv.nworkers; i++)
 		worker_start(i);
-	generation_stop(sv.gen - 1);
+	generation_stop(sv.gen - 1, SIGUSR2);
 	log_info("reloaded: %d hosts, generation %d", st->nsites, sv.gen);
 }
 
@@ -280,7 +289,7 @@ on_signal(void)
 		if (!sv.stopping)
 			log_info("signal %d: stopping", (int)si.ssi_signo);
 		sv.stopping = 1;
-		generation_stop(-1);
+		generation_stop(-1, SIGTERM);
 	}
 }
 

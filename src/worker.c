@@ -59,6 +59,7 @@ stop_now(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	conn_close_all("stopped");
 	event_base_loopbreak(base);
 }
 
@@ -68,6 +69,11 @@ stop_when_idle(void)
 	event_base_loopbreak(base);
 }
 
+/*
+ * SIGTERM, SIGINT: stop accepting and give the answers in flight
+ * STOP_GRACE seconds. SIGUSR2 (a reload retiring this worker): stop
+ * accepting and finish them all, however long the timeouts allow.
+ */
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -75,7 +81,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct timeval		 tv = { STOP_GRACE, 0 };
 	int			 i;
 
-	(void)sig;
 	(void)what;
 	(void)arg;
 	for (i = 0; i < nlisteners; i++) {
@@ -87,7 +92,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	conn_on_idle(stop_when_idle);
-	if (grace == NULL && (grace = evtimer_new(base, stop_now, NULL)) != NULL)
+	if (sig != SIGUSR2 && grace == NULL &&
+	    (grace = evtimer_new(base, stop_now, NULL)) != NULL)
 		evtimer_add(grace, &tv);
 }
 
@@ -114,7 +120,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 {
 	static struct endpoint	 ep[MAX_LISTENERS];
 	struct gemini_cfg	 gem = { &st->router };
-	struct event		*sigterm, *sigint;
+	struct event		*sigterm, *sigint, *sigusr2;
 	int			 i;
 
 	if ((base = event_base_new()) == NULL)
@@ -129,13 +135,16 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	}
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(base, SIGINT, on_signal, NULL);
-	if (sigterm == NULL || sigint == NULL || event_add(sigterm, NULL) == -1 ||
-	    event_add(sigint, NULL) == -1)
+	sigusr2 = evsignal_new(base, SIGUSR2, on_signal, NULL);
+	if (sigterm == NULL || sigint == NULL || sigusr2 == NULL ||
+	    event_add(sigterm, NULL) == -1 || event_add(sigint, NULL) == -1 ||
+	    event_add(sigusr2, NULL) == -1)
 		fatalx("cannot install signal handlers");
 	event_base_dispatch(base);
 	log_sync();
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sigusr2);
 	for (i = 0; i < n; i++) {
 		listener_free(listeners[i]);
 		if (ep[i].fe.request != NULL && ls[i].site != -1)

@@ -407,3 +407,109 @@ goph_sel() {
 goph_curl() {
 	timeout 10 curl -s --max-time 8 "gopher://127.0.0.1:$PPORT$1"
 }
+
+# ---------------------------------------------------------------- config-file servers and a scriptable client
+# (added for test_config.sh and test_haproxy.sh)
+
+# start_conf file "port..." [args...]: starts `tulpar -c file args` with no
+# default flags and waits (10 s) until every port in the space-separated list
+# listens. Sets SRV_PID, SRV_LOG (stderr), SRV_OUT (stdout); returns 1 (with
+# the log shown) if tulpar died or did not listen.
+start_conf() {
+	local file=$1 ports=$2
+	shift 2
+	SRV_N=$((SRV_N + 1))
+	SRV_LOG=$TMP/tulpar.$SRV_N.log
+	SRV_OUT=$TMP/tulpar.$SRV_N.out
+	"$TULPAR" -c "$file" "$@" </dev/null >"$SRV_OUT" 2>"$SRV_LOG" &
+	SRV_PID=$!
+	SERVER_PIDS+=("$SRV_PID")
+	# shellcheck disable=SC2086
+	wait_listening "$SRV_PID" $ports && return 0
+	kill -KILL "$SRV_PID" 2>/dev/null
+	wait "$SRV_PID" 2>/dev/null
+	echo "# tulpar did not start: -c $file $*" >&2
+	sed 's/^/#   log: /' "$SRV_LOG" >&2
+	return 1
+}
+
+# wait_for_line file extended-regex [seconds]: until a line of file matches
+# (default 5 s); returns 1 on timeout.
+wait_for_line() {
+	local i n=$((${3:-5} * 20))
+	for i in $(seq 1 "$n"); do
+		grep -aqE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+_FETCH_PY='
+import socket, ssl, sys, time
+a = sys.argv[1:]
+tls, rate, bind, sni, out, hdr = False, 0.0, None, None, None, None
+while a and a[0].startswith("-") and len(a[0]) == 2:
+    o = a.pop(0)
+    if o == "-t": tls = True
+    elif o == "-r": rate = float(a.pop(0))
+    elif o == "-b": bind = a.pop(0)
+    elif o == "-s": sni = a.pop(0)
+    elif o == "-o": out = a.pop(0)
+    elif o == "-H": hdr = a.pop(0)
+host, port, req = a[0], int(a[1]), a[2]
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+if rate:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+if bind:
+    s.bind((bind, 0))
+s.settimeout(10)
+s.connect((host, port))
+if tls:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s, server_hostname=sni, suppress_ragged_eofs=False)
+s.sendall(req.encode() + b"\r\n")
+f = open(out, "wb") if out else sys.stdout.buffer
+h = open(hdr, "wb") if hdr else None
+t0, n, end, head = time.monotonic(), 0, "timeout", b""
+try:
+    while True:
+        d = s.recv(16384)
+        if not d:
+            end = "eof"
+            break
+        n += len(d)
+        if h is not None and h is not f:
+            head += d
+            i = head.find(b"\n")
+            if i == -1:
+                continue
+            h.write(head[:i + 1]); h.close(); f.write(head[i + 1:]); h = f
+        else:
+            f.write(d)
+        if rate:
+            ahead = n / rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+except ssl.SSLError as e:
+    end = "tls:" + type(e).__name__
+except OSError as e:
+    end = "err:" + type(e).__name__
+if h is not None and h is not f:
+    h.write(head); h.close()
+f.flush()
+sys.stderr.write("received %d end %s seconds %.2f\n" % (n, end, time.monotonic() - t0))
+sys.exit(0 if end == "eof" else 1)
+'
+
+# fetch [-t] [-s sni] [-b source-addr] [-r bytes-per-second] [-o file] [-H file]
+#     host port request: sends request + CRLF over TCP (TLS with -t, SNI from
+#     -s, no certificate checks), reads until the server closes, throttled to
+#     -r bytes/s with a small receive buffer. The answer goes to stdout, or
+#     to -o file; with -H the first line (Gemini's header) goes to that file
+#     and the rest to -o. Prints "received N end E seconds S" on stderr; exits
+#     0 only on a clean end (FIN; TLS close_notify). Bounded: 60 s.
+fetch() {
+	timeout 60 python3 -c "$_FETCH_PY" "$@"
+}
