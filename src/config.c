@@ -175,11 +175,18 @@ config_chars(const char *s, const char *extra, size_t max)
 	return 1;
 }
 
-/* The rule tulpar -H applies: letters, digits, '.', '-'; not led by '.' or '-'. */
-static int
+/* A host name: letters, digits, '.', '-'; not led by '.' or '-'. Also for -H. */
+int
 config_hostname_ok(const char *s)
 {
 	return config_chars(s, ".-", HOSTNAME_MAX) && s[0] != '.' && s[0] != '-';
+}
+
+/* A lang parameter: letters, digits, '-', ','. Also for -L. */
+int
+config_lang_ok(const char *s)
+{
+	return config_chars(s, "-,", LANG_MAX);
 }
 
 static int
@@ -394,7 +401,7 @@ cfg_lang(struct config_ctx *ctx, const struct config_key *k, const char *v)
 {
 	char	q[80];
 
-	if (!config_chars(v, "-,", LANG_MAX))
+	if (!config_lang_ok(v))
 		return config_fail(ctx, ctx->lineno, "invalid lang '%s' (want "
 		    "letters, digits, '-' and ',', at most %d bytes)",
 		    config_quote(v, q, sizeof q), LANG_MAX);

@@ -85,6 +85,10 @@ int	config_load(const char *, struct config *, char *, size_t);
 /* The same from a string, for tests and fuzzers; name stands for the file. */
 int	config_parse(const char *, const char *, struct config *, char *, size_t);
 
+/* The checks the parser applies to a host name and a lang; -H and -L use them too. */
+int	config_hostname_ok(const char *);
+int	config_lang_ok(const char *);
+
 /* Resets everything to its default (the parser starts from this). */
 void	config_defaults(struct config *);
 

@@ -6,7 +6,6 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -47,19 +46,6 @@ usage(FILE *f)
 	fputs("usage: tulpar [-n] [-c file] [-d root] [-H hostname] "
 	    "[-G [addr:]port] [-P [addr:]port|off] [-T certdir] [-L lang] "
 	    "[-t seconds] [-m max-connections] [-w workers]\n", f);
-}
-
-static int
-valid_chars(const char *s, const char *extra, size_t max)
-{
-	size_t	n = strlen(s);
-
-	if (n == 0 || n > max)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
-			return 0;
-	return 1;
 }
 
 static int
@@ -108,8 +94,7 @@ parse_options(int argc, char **argv, struct options *o)
 			o->root = optarg;
 			break;
 		case 'H':
-			if (!valid_chars(optarg, ".-", 253) || optarg[0] == '.' ||
-			    optarg[0] == '-')
+			if (!config_hostname_ok(optarg))
 				fatalx("invalid hostname %s", optarg);
 			o->host = optarg;
 			break;
@@ -126,7 +111,7 @@ parse_options(int argc, char **argv, struct options *o)
 			o->certdir = optarg;
 			break;
 		case 'L':
-			if (!valid_chars(optarg, "-,", 64))
+			if (!config_lang_ok(optarg))
 				fatalx("invalid language %s", optarg);
 			o->lang = optarg;
 			break;
