@@ -465,7 +465,13 @@ for i in $(seq 2 11); do
 done
 expect_eq "ten more bad files on SIGHUP: ten more warnings" 11 "$(grep -c "unknown key 'bogus_key'" "$A_LOG")"
 rss1=$(rss_of "$A_PID")
-expect_lt "ten refused reloads: the parent's VmRSS grew < 2 MiB (kB: $rss0 -> $rss1)" 2048 $((rss1 - rss0))
+case $TULPAR in
+*/sanitize/*)	# ASan's quarantine keeps freed memory; LeakSanitizer checks this build
+	echo "# skip: VmRSS growth under ASan (LeakSanitizer covers the leak)" ;;
+*)
+	expect_lt "ten refused reloads: the parent's VmRSS grew < 2 MiB (kB: $rss0 -> $rss1)" \
+	    2048 $((rss1 - rss0)) ;;
+esac
 
 # Changed listen addresses: refused the same way.
 P2new=$(free_port)
