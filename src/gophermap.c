@@ -252,7 +252,8 @@ render_gopher_url(struct buf *out, const char *url, size_t len,
 		if (strpbrk(sel, "\r\n") != NULL)
 			return -1;
 	}
-	if ((unsigned char)type < 0x21 || type == 0x7f)
+	/* Not an item to follow ('i', '3', control bytes): the label as text. */
+	if ((unsigned char)type < 0x21 || type == 0x7f || type == 'i' || type == '3')
 		return -1;
 	add_item(out, type, label, llen, sel, host, port);
 	return 0;

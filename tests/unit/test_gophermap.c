@@ -739,6 +739,11 @@ test_link_gopher_urls(void **state)
 	OUT_IS("1Root\t\texample.org\t70\r\n" END);
 	render("=> gopher://example.org/9/file.bin Bin\n", &ROOT);
 	OUT_IS("9Bin\t/file.bin\texample.org\t70\r\n" END);
+	/* Types that are not items to follow: the label, as wrapped text. */
+	render("=> gopher://example.org/ifoo Just text\n", &ROOT);
+	OUT_IS("iJust text\t\tnull.host\t1\r\n" END);
+	render("=> gopher://example.org/3err Error\n", &ROOT);
+	OUT_IS("iError\t\tnull.host\t1\r\n" END);
 }
 
 static void
