@@ -731,5 +731,95 @@ else
 	diag "$(tail -n 5 "$TMP/install.out")"
 fi
 
+# ---------------------------------------------------------------- chroot
+
+# One host, chroot = yes: the worker's root is the content root, and a
+# large file is still streamed from disk through the root's descriptor.
+CR=$TMP/chroot-root
+mkdir -p "$CR"
+printf '# In the chroot\n' >"$CR/index.gmi"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$CR/big.bin"
+chmod -R a+rX "$CR"
+GC=$(free_port) PC=$(free_port)
+cat >"$TMP/chroot.conf" <<EOF
+[server]
+gemini = 127.0.0.1:$GC
+cert_dir = $TMP/certs-chroot
+chroot = yes
+workers = 1
+[host localhost]
+root = $CR
+gopher = 127.0.0.1:$PC
+EOF
+if start_conf "$TMP/chroot.conf" "$GC $PC"; then
+	r=$(timeout 10 curl -s "gopher://127.0.0.1:$PC/1/" | head -n 1)
+	expect_eq "chroot = yes: the menu is served" $'iIn the chroot\t\tnull.host\t1\r' "$r"
+	expect_eq "chroot = yes: a large file streams byte-exact from inside the chroot" \
+	    "$(sha256sum <"$CR/big.bin")" \
+	    "$(timeout 10 curl -s "gopher://127.0.0.1:$PC/9/big.bin" | sha256sum)"
+	kid=$(pgrep -P "$SRV_PID" | head -n 1)
+	if [ "$(id -u)" = 0 ]; then
+		expect_eq "chroot = yes: the worker's root is the content root" "$CR" \
+		    "$(readlink "/proc/$kid/root")"
+	else
+		echo "# skip: not root (chroot)"
+	fi
+	stop_tulpar
+	expect_lacks "chroot = yes: no worker died" "exited" "$(cat "$SRV_LOG")"
+else
+	not_ok "chroot = yes: starts"
+	diag "$(head -n 3 "$SRV_LOG")"
+fi
+
+# ---------------------------------------------------------------- syslog
+
+# log = syslog: the request lines reach /dev/log. Only where no syslog
+# daemon owns /dev/log, so the test listens there itself.
+if [ -e /dev/log ] || [ "$(id -u)" != 0 ]; then
+	echo "# skip: /dev/log exists or not root (syslog)"
+else
+	SYSLOG_OUT=$TMP/syslog.out
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+s.settimeout(0.2)
+end = time.time() + 15
+with open(sys.argv[1], "ab", buffering=0) as f:
+	while time.time() < end:
+		try:
+			f.write(s.recv(65536) + b"\n")
+		except socket.timeout:
+			pass
+' "$SYSLOG_OUT" &
+	SL_PID=$!
+	for i in $(seq 1 40); do [ -S /dev/log ] && break; sleep 0.05; done
+	GS=$(free_port) PS=$(free_port)
+	cat >"$TMP/syslog.conf" <<EOF
+[server]
+gemini = 127.0.0.1:$GS
+cert_dir = $TMP/certs-chroot
+log = syslog
+workers = 1
+[host localhost]
+root = $CR
+gopher = 127.0.0.1:$PS
+EOF
+	if start_conf "$TMP/syslog.conf" "$GS $PS"; then
+		timeout 10 curl -s "gopher://127.0.0.1:$PS/1/" >/dev/null
+		wait_for_line "$SYSLOG_OUT" 'gopher "/" 1 ' 5
+		expect_match "log = syslog: the request line reaches syslog" \
+		    'tulpar\[[0-9]+\]: .* gopher "/" 1 [0-9]+ ' "$(cat "$SYSLOG_OUT")"
+		expect_lacks "log = syslog: no request line on stderr" 'gopher "/"' "$(cat "$SRV_LOG")"
+		stop_tulpar
+	else
+		not_ok "log = syslog: starts"
+		diag "$(head -n 3 "$SRV_LOG")"
+	fi
+	kill "$SL_PID" 2>/dev/null
+	wait "$SL_PID" 2>/dev/null
+	rm -f /dev/log
+fi
+
 echo "# ran in $(since "$T_START") s"
 summary
