@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,23 @@
 #include "supervise.h"
 #include "tls.h"
 #include "worker.h"
+
+/*
+ * One worker per CPU this process may run on: the affinity mask, not the
+ * machine, so taskset, cgroup cpusets and containers get as many workers
+ * as they have cores rather than several competing for one.
+ */
+static int
+usable_cpus(void)
+{
+	cpu_set_t	set;
+	long		n;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+}
 
 /* The command line; NULL or -1 where a flag was not given. */
 struct options {
@@ -210,9 +228,9 @@ build_config(struct config *c, char *err, size_t errsz)
 	if (apply_options(&opts, c, err, errsz) == -1)
 		return -1;
 	if (c->workers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		int n = usable_cpus();
 
-		c->workers = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+		c->workers = n > MAX_WORKERS ? MAX_WORKERS : n;
 	}
 	if (c->max_conns == 0)
 		c->max_conns = 16384;
