@@ -254,8 +254,21 @@ conn_flush_tls(struct conn *c)
 		}
 		c->wsent += w;
 	}
-	(void)BIO_reset(c->wbio);
 	c->wsent = 0;
+	/*
+	 * A reset keeps the buffer the handshake flight grew to. A connection
+	 * about to wait for its request gets a fresh, empty one instead.
+	 */
+	if (c->state != CONN_RESPOND && c->state != CONN_CLOSING) {
+		BIO	*fresh = BIO_new(BIO_s_mem());
+
+		if (fresh != NULL) {
+			SSL_set0_wbio(c->ssl, fresh);	/* frees the old one */
+			c->wbio = fresh;
+			return 1;
+		}
+	}
+	(void)BIO_reset(c->wbio);
 	return 1;
 }
 
