@@ -257,9 +257,11 @@ conn_flush_tls(struct conn *c)
 	c->wsent = 0;
 	/*
 	 * A reset keeps the buffer the handshake flight grew to. A connection
-	 * about to wait for its request gets a fresh, empty one instead.
+	 * about to wait for its request gets a fresh, empty one instead (not
+	 * when nothing was written: a handshake still waiting for its
+	 * ClientHello flushes an empty buffer).
 	 */
-	if (c->state != CONN_RESPOND && c->state != CONN_CLOSING) {
+	if (n > 0 && c->state != CONN_RESPOND && c->state != CONN_CLOSING) {
 		BIO	*fresh = BIO_new(BIO_s_mem());
 
 		if (fresh != NULL) {

@@ -25,8 +25,8 @@
 #include "worker.h"
 
 /*
- * One worker per CPU this process may run on: the affinity mask, not the
- * machine, so taskset, cgroup cpusets and containers get as many workers
+ * One worker per CPU this process may run on, at most MAX_WORKERS: the
+ * affinity mask, not the machine, so taskset, cgroup cpusets and containers get as many workers
  * as they have cores rather than several competing for one.
  */
 static int
@@ -35,10 +35,11 @@ usable_cpus(void)
 	cpu_set_t	set;
 	long		n;
 
-	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
 }
 
 /* The command line; NULL or -1 where a flag was not given. */
@@ -227,11 +228,8 @@ build_config(struct config *c, char *err, size_t errsz)
 		default_config(c);
 	if (apply_options(&opts, c, err, errsz) == -1)
 		return -1;
-	if (c->workers == 0) {
-		int n = usable_cpus();
-
-		c->workers = n > MAX_WORKERS ? MAX_WORKERS : n;
-	}
+	if (c->workers == 0)
+		c->workers = usable_cpus();
 	if (c->max_conns == 0)
 		c->max_conns = 16384;
 	if (c->read_timeout == 0)

@@ -251,20 +251,19 @@ else
 fi
 
 # The default worker count follows the CPU affinity mask, not the machine.
-workers_line() {	# cpus -> the "serving ..." line of a run pinned to them
-	local g q
+workers_line() {	# cpus [flags] -> the "serving ..." line of a run pinned to them
+	local cpus=$1 g q
+	shift
 	g=$(free_port) q=$(free_port)
-	timeout -s TERM 2 taskset -c "$1" "$TULPAR" -d "$TREE" -T "$CERTDIR" -H localhost \
-	    -G "127.0.0.1:$g" -P "127.0.0.1:$q" </dev/null >/dev/null 2>"$TMP/affinity.err"
+	timeout -s TERM 2 taskset -c "$cpus" "$TULPAR" -d "$TREE" -T "$CERTDIR" -H localhost \
+	    -G "127.0.0.1:$g" -P "127.0.0.1:$q" "$@" </dev/null >/dev/null 2>"$TMP/affinity.err"
 	grep 'serving' "$TMP/affinity.err"
 }
 expect_match "taskset -c 0: one worker" ', 1 worker$' "$(workers_line 0)"
 if [ "$(nproc --all)" -ge 2 ]; then
 	expect_match "taskset -c 0,1: two workers" ', 2 workers$' "$(workers_line 0,1)"
 fi
-r=$(timeout -s TERM 2 taskset -c 0 "$TULPAR" -d "$TREE" -T "$CERTDIR" -H localhost -w 3 \
-    -G "127.0.0.1:$(free_port)" -P off </dev/null 2>&1 >/dev/null | grep serving)
-expect_match "taskset -c 0 with -w 3: -w wins" ', 3 workers$' "$r"
+expect_match "taskset -c 0 with -w 3: -w wins" ', 3 workers$' "$(workers_line 0 -w 3)"
 
 # -P off: no Gopher listener.
 if start_tulpar -T "$C1" -P off; then
