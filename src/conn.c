@@ -31,6 +31,7 @@
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
+#include "tls.h"
 #include "url.h"
 
 #define LINE_MAX_BYTES	(URL_MAX + 2)	/* request and CRLF */
@@ -521,8 +522,8 @@ conn_step(struct conn *c)
 			/*
 			 * TLS 1.2 ends the handshake with the server's Finished,
 			 * which the client needs before it sends the request.
-			 * TLS 1.3 only leaves the session ticket: keep it, and
-			 * send it with the answer.
+			 * TLS 1.3 leaves nothing: its ticket is made with the
+			 * answer (conn_finish).
 			 */
 			if (c->ssl != NULL && SSL_version(c->ssl) < TLS1_3_VERSION &&
 			    conn_flush_tls(c) == -1) {
@@ -673,5 +674,7 @@ conn_finish(struct conn *c)
 	c->state = CONN_RESPOND;
 	free(c->in);
 	c->in = NULL;
+	if (c->ssl != NULL)
+		tls_queue_ticket(c->ssl);
 	conn_step(c);
 }

@@ -291,6 +291,28 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	return enc || epoch == now ? 1 : 2;	/* 2: renew an old key's ticket */
 }
 
+/*
+ * A TLS 1.3 ticket goes out with the answer rather than at the end of the
+ * handshake: a connection waiting for its request holds no ticket bytes, and
+ * one that never sends a request costs no ticket. One ticket per full
+ * handshake; a resumed session gets one only when the key that sealed its
+ * ticket is no longer current (the key still decrypts for one more epoch).
+ */
+void
+tls_queue_ticket(SSL *ssl)
+{
+	SSL_SESSION	*sess;
+	uint64_t	 now = (uint64_t)time(NULL) / TICKET_EPOCH;
+
+	if (SSL_version(ssl) < TLS1_3_VERSION)
+		return;		/* TLS 1.2 sends its ticket in the handshake */
+	if (SSL_session_reused(ssl) && (sess = SSL_get0_session(ssl)) != NULL &&
+	    (uint64_t)SSL_SESSION_get_time(sess) / TICKET_EPOCH == now)
+		return;
+	if (SSL_new_session_ticket(ssl) != 1)
+		ERR_clear_error();	/* the answer goes out without one */
+}
+
 /* Client certificates are identities, not trust: accept any. */
 static int
 tls_verify_any(int ok, X509_STORE_CTX *store)
@@ -321,7 +343,8 @@ tls_server_ctx(const char *dir, const char *host, char *err, size_t errsz)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
 	    tls_verify_any);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"tulpar", 6);
-	SSL_CTX_set_num_tickets(ctx, 1);
+	/* TLS 1.3 tickets are queued with the answer: see tls_queue_ticket(). */
+	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_read_ahead(ctx, 1);
 	/* SHA-256 suites first: hashing is most of a handshake's HKDF work. */
 	SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:"

@@ -22,6 +22,9 @@ SSL_CTX	*tls_server_ctx(const char *, const char *, char *, size_t);
 /* Makes the secret ticket keys derive from; call once, before forking. */
 int	 tls_ticket_secret_init(void);
 
+/* Queues the TLS 1.3 session ticket (if one is due) to go out with the answer. */
+void	 tls_queue_ticket(SSL *);
+
 /* Pops OpenSSL's error queue into a message. */
 void	 tls_error(char *, size_t, const char *);
 

@@ -60,7 +60,7 @@ conn() {
 	local out kind tickets
 	out=$(printf 'gemini://localhost:%s/page.gmi\r\n' "$G" | timeout 5 openssl s_client -ign_eof \
 	    -connect "127.0.0.1:$G" -servername localhost -msg "$@" 2>&1)
-	kind=$(printf '%s\n' "$out" | sed -n 's/^\(New\|Reused\), TLSv1.3.*/\1/p' | head -n 1)
+	kind=$(printf '%s\n' "$out" | sed -n 's/^\(New\|Reused\), TLSv1\.[23].*/\1/p' | head -n 1)
 	tickets=$(printf '%s\n' "$out" | grep -c '^<<< .*NewSessionTicket')
 	[[ $out == *$'\n20 text/gemini'* ]] || kind="$kind,no-answer"
 	echo "${kind:-none} $tickets"
@@ -73,6 +73,18 @@ expect_true "the client kept the ticket" test -s "$TMP/t1"
 expect_eq "resumed with it, no new ticket (key current)" "Reused 0" "$(conn -sess_in "$TMP/t1")"
 set_clock "2030-01-01 10:59:59"
 expect_eq "resumed at the end of the epoch" "Reused 0" "$(conn -sess_in "$TMP/t1")"
+
+# A TLS 1.3 ticket goes out with the answer: a client that completes the
+# handshake and sends nothing in the second it waits gets none.
+out=$( (sleep 1) | timeout 5 openssl s_client -connect "127.0.0.1:$G" -servername localhost \
+    -msg 2>&1)
+expect_contains "handshake without a request completes" "New, TLSv1.3" "$out"
+expect_eq "handshake without a request: no ticket" 0 \
+    "$(printf '%s\n' "$out" | grep -c '^<<< .*NewSessionTicket')"
+
+# TLS 1.2 sends its ticket inside the handshake, and resumes with it.
+expect_eq "TLS 1.2 full handshake: one ticket" "New 1" "$(conn -tls1_2 -sess_out "$TMP/t12")"
+expect_eq "TLS 1.2 resumed with it" "Reused 0" "$(conn -tls1_2 -sess_in "$TMP/t12")"
 
 # ---------------------------------------------------------------- every worker
 # Each worker reads for the connections it serves; /proc/PID/io says which
