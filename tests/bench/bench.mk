@@ -1,7 +1,7 @@
 # tulpar's benchmarks (issue 4). Included from the top-level Makefile, or
 # run on its own from the project root: make -f tests/bench/bench.mk bench
 #
-#   make bench-build   build tests/bench/{loadgen,refserver,reftcp}
+#   make bench-build   build tests/bench/{loadgen,refserver,reftcp,tlsfloor}
 #   make bench         the full run; prints the table (a few minutes)
 #   make bench-smoke   every scenario for a moment; "N passed, M failed"
 #
@@ -18,7 +18,8 @@ BENCH_ALLFLAGS	 = $(BENCH_CFLAGS) -std=c11 -D_GNU_SOURCE $(BENCH_WARN) \
 		   $(if $(WERROR),-Werror) \
 		   $(shell pkg-config --cflags $(BENCH_PKGS) 2>/dev/null)
 BENCH_LIBS	 = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
-BENCH_BINS	 = $(BENCH_DIR)/loadgen $(BENCH_DIR)/refserver $(BENCH_DIR)/reftcp
+BENCH_BINS	 = $(BENCH_DIR)/loadgen $(BENCH_DIR)/refserver $(BENCH_DIR)/reftcp \
+		   $(BENCH_DIR)/tlsfloor
 BENCH_PY	 = python3 $(BENCH_DIR)/bench.py
 BENCH_ENV	 = $(if $(BENCH_ROUNDS),BENCH_ROUNDS=$(BENCH_ROUNDS)) \
 		   $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS))
@@ -38,6 +39,11 @@ $(BENCH_DIR)/refserver: $(BENCH_DIR)/refserver.c $(BENCH_DIR)/refbody.c \
 $(BENCH_DIR)/reftcp: $(BENCH_DIR)/reftcp.c $(BENCH_DIR)/refbody.c \
     $(BENCH_DIR)/refbody.h
 	$(BENCH_CC) $(BENCH_ALLFLAGS) -o $@ $(BENCH_DIR)/reftcp.c \
+	    $(BENCH_DIR)/refbody.c $(BENCH_LIBS)
+
+$(BENCH_DIR)/tlsfloor: $(BENCH_DIR)/tlsfloor.c $(BENCH_DIR)/refbody.c \
+    $(BENCH_DIR)/refbody.h
+	$(BENCH_CC) $(BENCH_ALLFLAGS) -o $@ $(BENCH_DIR)/tlsfloor.c \
 	    $(BENCH_DIR)/refbody.c $(BENCH_LIBS)
 
 bench: bench-build tulpar

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tulpar's benchmark driver: tulpar against minimal reference servers.
 
-Runs tests/bench/loadgen against ./tulpar and the floors (refserver for
+Runs tests/bench/loadgen against ./tulpar and the references (refserver for
 Gemini, reftcp for Gopher) on loopback, server pinned to one CPU and load
 generator to another, reference and tulpar interleaved in every round, and
 prints one table with the targets of issue 4 and PASS/FAIL.
@@ -22,7 +22,10 @@ What it measures, in this order:
   which goes first, at BENCH_CONCURRENCY; server CPU time (utime+stime of
   /proc/PID/stat, summed over the process tree) per request, ratio to the
   reference of the same round, req/s, p99. Resumption is compared with the
-  reference's full handshake (the target), and with its resumption.
+  reference's full handshake (the target), and with its resumption. Each
+  Gemini scenario also measures tlsfloor (tlsfloor.c), the least a request
+  can cost through OpenSSL here, for information: it shows how low a target
+  can be met at all.
 CPU time per request does not depend on how busy the machine is; req/s
 and p99 do, and a multi-process server gets a larger share of a contended
 CPU than the single-process references.
@@ -56,6 +59,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 LOADGEN = os.path.join(HERE, "loadgen")
 REFSERVER = os.path.join(HERE, "refserver")
 REFTCP = os.path.join(HERE, "reftcp")
+TLSFLOOR = os.path.join(HERE, "tlsfloor")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -340,6 +344,15 @@ class Bench:
         return s
 
     @retried
+    def start_tlsfloor(self, tickets):
+        port = free_port()
+        s = Server("tlsfloor", [TLSFLOOR, str(port), self.crt, self.key,
+                                str(tickets), str(self.sizes[0])], [port],
+                   os.path.join(self.tmp, "tlsfloor%d.log" % tickets))
+        s.urls = {"gemini": "gemini://localhost:%d/" % port}
+        return s
+
+    @retried
     def start_reftcp(self):
         port = free_port()
         s = Server("reftcp", [REFTCP, str(port), str(self.sizes[1])], [port],
@@ -390,23 +403,28 @@ class Bench:
             raise RuntimeError("%s died: %s" % (srv.name, srv.log_tail()))
         return r
 
-    # Throughput: (scenario, reference server key, loadgen args, protocol)
-    SCENARIOS = [("gemini-full", "ref", [], "gemini"),
-                 ("gemini-resume", "ref", ["-r"], "gemini"),
-                 ("gopher", "tcp", [], "gopher")]
+    # Throughput: (scenario, reference server key, loadgen args, protocol,
+    # floor server key or None). The floors are measured for information.
+    SCENARIOS = [("gemini-full", "ref", [], "gemini", "floor0"),
+                 ("gemini-resume", "ref", ["-r"], "gemini", "floor1"),
+                 ("gopher", "tcp", [], "gopher", None)]
 
     def throughput(self, rounds, seconds):
         t = self.start_tulpar()
         ref, tcp = self.start_refserver(), self.start_reftcp()
-        servers = {"ref": ref, "tcp": tcp}
-        results = {}  # (scenario, "ref"|"tulpar") -> [json per round]
-        for s in (ref, tcp, t):  # warm-up, not measured
+        floors = [self.start_tlsfloor(0), self.start_tlsfloor(1)]
+        servers = {"ref": ref, "tcp": tcp, "floor0": floors[0],
+                   "floor1": floors[1]}
+        results = {}  # (scenario, "ref"|"tulpar"|"floor") -> [json per round]
+        for s in [ref, tcp, t] + floors:  # warm-up, not measured
             for proto, url in s.urls.items():
                 loadgen(url, "-c", 8, "-d", min(seconds, 1))
         t.truncate_log()
         for rnd in range(rounds):
-            for name, refkey, args, proto in self.SCENARIOS:
+            for name, refkey, args, proto, floorkey in self.SCENARIOS:
                 pair = [("ref", servers[refkey]), ("tulpar", t)]
+                if floorkey is not None:
+                    pair.append(("floor", servers[floorkey]))
                 if rnd % 2:
                     pair.reverse()
                 for who, srv in pair:
@@ -417,7 +435,7 @@ class Bench:
                         (rnd + 1, name, srv.name, r["us_per_req"], r["rps"],
                          r["p99_us"] / 1000, r["ok"], r["errors"],
                          r["resumed"]))
-        for s in (t, ref, tcp):
+        for s in [t, ref, tcp] + floors:
             s.stop()
         return results
 
@@ -519,12 +537,19 @@ THROUGHPUT_TARGETS = {"gemini-full": (0.75, "<= 0.75x ref"),
                       "gopher": (1.2, "<= 1.2x reftcp")}
 
 
+FLOOR_NOTES = {"gemini-full": "no ticket",
+               "gemini-resume": "one ticket, none on resumption"}
+
+
 def report_throughput(t, res):
     ref_full = res[("gemini-full", "ref")]
-    for name, refkey, _, _ in Bench.SCENARIOS:
+    for name, refkey, _, _, floorkey in Bench.SCENARIOS:
         ref = res[(name, "ref")]
-        for who, rs in (("ref", ref), ("tulpar", res[(name, "tulpar")])):
-            srv = "tulpar" if who == "tulpar" else \
+        whos = [("ref", ref), ("tulpar", res[(name, "tulpar")])]
+        if floorkey is not None:
+            whos.append(("floor", res[(name, "floor")]))
+        for who, rs in whos:
+            srv = {"tulpar": "tulpar", "floor": "tlsfloor"}.get(who) or \
                 {"ref": "refserver", "tcp": "reftcp"}[refkey]
             errs = sum(r["errors"] for r in rs)
             notes = ""
@@ -540,6 +565,12 @@ def report_throughput(t, res):
                 continue
             base = ref_full if name == "gemini-resume" else ref
             rt = per_round(rs, base, "us_per_req")
+            if who == "floor":
+                # The least OpenSSL allows here: no target, the bound on one.
+                t.add(name, srv, us, med_range(rt, "%.2f"), "(information)",
+                      notes="%s; %s" % (FLOOR_NOTES[name], notes) if notes
+                      else FLOOR_NOTES[name], **cells)
+                continue
             limit, label = THROUGHPUT_TARGETS[name]
             ok = bool(rt) and statistics.median(rt) <= limit and errs == 0
             if name == "gemini-resume":
@@ -680,6 +711,24 @@ def smoke(b):
                 check("%s idle %s" % (srv.name, proto), r)
             attempt("%s idle %s" % (srv.name, proto), idle)
 
+    # The floors serve one connection at a time: requests only, no idle hold.
+    floors = []
+    for tickets in (0, 1):
+        try:
+            floors.append(b.start_tlsfloor(tickets))
+        except Exception as e:
+            failed += 1
+            print("FAIL tlsfloor %d: %s" % (tickets, e))
+    for f in floors:
+        url = f.urls["gemini"]
+        attempt("tlsfloor gemini", lambda: check(
+            "tlsfloor gemini", b.measured(f, url, [], 0.15, 4)))
+    if len(floors) == 2:
+        attempt("tlsfloor resume", lambda: check(
+            "tlsfloor resume",
+            b.measured(floors[1], floors[1].urls["gemini"], ["-r"], 0.15, 4),
+            True))
+
     def held_while_served():
         h = Holder(t.urls["gemini"], 50, conc=16, hold=5, limit=10)
         h.wait_holding()
@@ -689,7 +738,7 @@ def smoke(b):
         r["errors"] += r["dropped"]
         check("tulpar held", r)
     attempt("hold", held_while_served)
-    for s in (t, ref, tcp):
+    for s in [t, ref, tcp] + floors:
         s.stop()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
@@ -701,7 +750,7 @@ def main():
     if sys.argv[1:] and not smoke_mode:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    for exe in (TULPAR, LOADGEN, REFSERVER, REFTCP):
+    for exe in (TULPAR, LOADGEN, REFSERVER, REFTCP, TLSFLOOR):
         if not os.access(exe, os.X_OK):
             print("bench: %s is missing (make bench-build tulpar)" % exe,
                   file=sys.stderr)
