@@ -4,7 +4,7 @@
 # its ticket while the key that sealed it is current and gets a new one after
 # the key rotates; a rotated-out key still opens its tickets for one more
 # epoch (an hour), then no more; forged, altered and expired tickets get a
-# full handshake, never an error.
+# full handshake, never an error; tickets survive a reload (SIGHUP).
 . "$(dirname "$0")/lib.sh"
 need_tulpar
 
@@ -161,6 +161,22 @@ for what in name body mac; do
 	fi
 done
 expect_eq "the server still answers after the forgeries" "Reused 0" "$(conn -sess_in "$TMP/t4")"
+
+# ---------------------------------------------------------------- reload
+# SIGHUP forks new workers from the same parent: the ticket secret stays.
+
+old_workers=$(ps -o pid= --ppid "$SRV_PID" | tr -d ' ' | sort)
+kill -HUP "$SRV_PID"
+expect_true "SIGHUP: \"reloaded\" in the log" wait_for_line "$SRV_LOG" 'reloaded: '
+for i in $(seq 1 50); do	# the old workers finish and exit
+	[ -z "$(comm -12 <(printf '%s\n' $old_workers) \
+	    <(ps -o pid= --ppid "$SRV_PID" | tr -d ' ' | sort))" ] && break
+	sleep 0.1
+done
+expect_eq "SIGHUP: none of the old workers left" "" \
+    "$(comm -12 <(printf '%s\n' $old_workers) <(ps -o pid= --ppid "$SRV_PID" | tr -d ' ' | sort))"
+expect_eq "SIGHUP: a ticket from before resumes on the new workers" "Reused 0" \
+    "$(conn -sess_in "$TMP/t4")"
 
 stop_tulpar
 expect_eq "clean exit" 0 $?
