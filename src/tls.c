@@ -253,12 +253,19 @@ ticket_key(uint64_t epoch)
 	return &keys[slot];
 }
 
+/* The key epoch of a moment: a ticket sealed then carries this key. */
+static uint64_t
+ticket_epoch(time_t t)
+{
+	return (uint64_t)t / TICKET_EPOCH;
+}
+
 static int
 ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
     EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
 	const struct ticket_key	*k;
-	uint64_t		 now = (uint64_t)time(NULL) / TICKET_EPOCH, epoch = 0;
+	uint64_t		 now = ticket_epoch(time(NULL)), epoch = 0;
 	OSSL_PARAM		 params[3];
 	int			 i;
 
@@ -288,7 +295,8 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	params[2] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
 		return -1;
-	return enc || epoch == now ? 1 : 2;	/* 2: renew an old key's ticket */
+	/* 2: renew an old key's ticket (TLS 1.2; 1.3 is tls_queue_ticket's) */
+	return enc || epoch == now ? 1 : 2;
 }
 
 /*
@@ -302,13 +310,12 @@ void
 tls_queue_ticket(SSL *ssl)
 {
 	SSL_SESSION	*sess;
-	uint64_t	 now = (uint64_t)time(NULL) / TICKET_EPOCH;
 
 	if (SSL_version(ssl) < TLS1_3_VERSION)
 		return;		/* TLS 1.2 sends its ticket in the handshake */
 	if (SSL_session_reused(ssl) && (sess = SSL_get0_session(ssl)) != NULL &&
-	    (uint64_t)SSL_SESSION_get_time(sess) / TICKET_EPOCH == now)
-		return;
+	    ticket_epoch(SSL_SESSION_get_time(sess)) == ticket_epoch(time(NULL)))
+		return;		/* sealed by the current key: keep it */
 	if (SSL_new_session_ticket(ssl) != 1)
 		ERR_clear_error();	/* the answer goes out without one */
 }

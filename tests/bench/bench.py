@@ -458,9 +458,8 @@ class Bench:
         r = h.finish()
         alive = srv.alive()
         srv.stop()
-        r.update(pss_before=before, pss_after=after, rss=rss, pss=pss,
-                 procs=procs,
-                 fds=fds_after - fds, alive=alive,
+        r.update(anon_before=before, anon_after=after, rss=rss, pss=pss,
+                 procs=procs, fds=fds_after - fds, alive=alive,
                  per_conn=(after - before) * 1024.0 / max(held, 1))
         log("idle %-6s %-9s held %d (server fds +%d), anon PSS %d -> %d KiB: "
             "%.0f bytes/conn, dropped %d, errors %d" %
@@ -593,8 +592,8 @@ def report_memory(t, mem):
         for who in ("ref", "tulpar"):
             m = mem[(proto, who)]
             measured = "%.1f KiB/conn" % (m["per_conn"] / 1024)
-            notes = "held %d, anon PSS %d -> %d KiB" % (m["held"], m["pss_before"],
-                                                   m["pss_after"])
+            notes = "held %d, anon PSS %d -> %d KiB" % (
+                m["held"], m["anon_before"], m["anon_after"])
             errors = "%d%s" % (m["errors"], " dropped %d" % m["dropped"]
                                if m["dropped"] else "")
             label = "idle %s x%d" % ("TLS" if proto == "gemini" else "Gopher",
