@@ -612,6 +612,13 @@ conn_sni(const struct conn *c)
 	return c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL;
 }
 
+void
+conn_peer(const struct conn *c, struct peer *p)
+{
+	if (peer_from_ssl(c->ssl, p) == -1)
+		memset(p, 0, sizeof *p);
+}
+
 int
 conn_port(const struct conn *c)
 {

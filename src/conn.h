@@ -7,6 +7,8 @@
 
 #include <openssl/ssl.h>
 
+#include "peer.h"
+
 struct event_base;
 struct conn;
 
@@ -41,6 +43,8 @@ void	 conn_accept(int, const struct sockaddr *, socklen_t, SSL_CTX *,
 /* For front ends. */
 void		*conn_frontend_arg(const struct conn *);
 const char	*conn_sni(const struct conn *);
+/* The client certificate (Gemini), if one was sent: p->present says. */
+void		 conn_peer(const struct conn *, struct peer *);
 /* The port the client connected to: the listener's, or the PROXY header's. */
 int		 conn_port(const struct conn *);
 void		 conn_set_status(struct conn *, const char *);
