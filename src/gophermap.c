@@ -91,7 +91,8 @@ utf8_prefix(const char *s, size_t len, size_t n)
 
 struct wrap {
 	struct buf	*out;
-	const char	*prefix;	/* repeated on every line */
+	const char	*prefix;	/* before the next line */
+	const char	*rest;		/* before every line after the first */
 	size_t		 avail;		/* characters after the prefix */
 	struct buf	 line;		/* bytes of the line so far */
 	size_t		 col;		/* characters in line */
@@ -108,6 +109,7 @@ wrap_flush(struct wrap *w)
 	buf_add(&b, w->line.data, w->line.len);
 	gophermap_info(w->out, b.data ? b.data : "", b.len);
 	buf_free(&b);
+	w->prefix = w->rest;
 	if (w->col > w->widest)
 		w->widest = w->col;
 	w->line.len = 0;
@@ -141,9 +143,14 @@ wrap_word(struct wrap *w, const char *s, size_t len)
 	w->col += n;
 }
 
-/* Word-wraps text as info lines; returns the widest line in characters. */
+/*
+ * Word-wraps text as info lines, prefix before the first and rest before
+ * the others (the same width: "* " and a hanging "  " for a list item, "> "
+ * twice for a quote); returns the widest line in characters.
+ */
 static size_t
-wrap_text(struct buf *out, const char *prefix, const char *s, size_t len)
+wrap_text(struct buf *out, const char *prefix, const char *rest,
+    const char *s, size_t len)
 {
 	struct wrap	 w;
 	const char	*end = s + len;
@@ -151,6 +158,7 @@ wrap_text(struct buf *out, const char *prefix, const char *s, size_t len)
 	memset(&w, 0, sizeof w);
 	w.out = out;
 	w.prefix = prefix;
+	w.rest = rest;
 	w.avail = GOPHER_WIDTH - strlen(prefix);
 	buf_init(&w.line);
 	while (s < end) {
@@ -176,7 +184,7 @@ render_heading(struct buf *out, const struct gmi_line *l, char under)
 	char	line[GOPHER_WIDTH + 1];
 	size_t	width;
 
-	width = wrap_text(out, "", l->text, l->textlen);
+	width = wrap_text(out, "", "", l->text, l->textlen);
 	if (width > GOPHER_WIDTH)
 		width = GOPHER_WIDTH;
 	memset(line, under, width);
@@ -355,7 +363,7 @@ render_link(struct buf *out, const struct gopher_ctx *ctx,
 	int		 r;
 
 	if (l->urllen == 0) {
-		wrap_text(out, "", label, llen);
+		wrap_text(out, "", "", label, llen);
 		return;
 	}
 	if ((p = own_gemini_path(ctx, l->url, l->urllen, slen, &plen)) != NULL)
@@ -374,7 +382,7 @@ render_link(struct buf *out, const struct gopher_ctx *ctx,
 	} else
 		r = render_local(out, ctx, l->url, l->urllen, label, llen);
 	if (r == -1)
-		wrap_text(out, "", label, llen);
+		wrap_text(out, "", "", label, llen);
 }
 
 void
@@ -398,10 +406,10 @@ gophermap_render(const char *s, size_t len, const struct gopher_ctx *ctx,
 			render_heading(out, &l, '-');
 			break;
 		case GMI_LIST:
-			wrap_text(out, "* ", l.text, l.textlen);
+			wrap_text(out, "* ", "  ", l.text, l.textlen);
 			break;
 		case GMI_QUOTE:
-			wrap_text(out, "> ", l.text, l.textlen);
+			wrap_text(out, "> ", "> ", l.text, l.textlen);
 			break;
 		case GMI_PRE:
 			render_pre(out, l.text, l.textlen);
@@ -410,7 +418,7 @@ gophermap_render(const char *s, size_t len, const struct gopher_ctx *ctx,
 		case GMI_PRE_END:
 			break;
 		case GMI_TEXT:
-			wrap_text(out, "", l.text, l.textlen);
+			wrap_text(out, "", "", l.text, l.textlen);
 			break;
 		}
 	}

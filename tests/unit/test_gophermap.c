@@ -191,13 +191,13 @@ repeat(const char *unit, size_t n)
 
 /*
  * Renders text (one gemtext line) and checks the result is info lines only,
- * each at most GOPHER_WIDTH characters, each starting with prefix, and that
- * the lines without their prefixes, joined with single spaces, give back
- * the text after its marker.
+ * each at most GOPHER_WIDTH characters, the first starting with prefix and
+ * the others with rest, and that the lines without their prefixes, joined
+ * with single spaces, give back the text after its marker.
  */
 static void
-check_wrapped_at(const char *gmiline, const char *prefix, const char *want,
-    size_t want_lines, const char *file, int line)
+check_wrapped_at(const char *gmiline, const char *first, const char *rest,
+    const char *want, size_t want_lines, const char *file, int line)
 {
 	struct menu	 m;
 	char		 text[1024], *joined;
@@ -213,6 +213,8 @@ check_wrapped_at(const char *gmiline, const char *prefix, const char *want,
 	joined = calloc(1, OUTLEN + 1);
 	assert_non_null(joined);
 	for (i = 0; i < m.n; i++) {
+		const char *prefix = i == 0 ? first : rest;
+
 		if (info_text(m.line[i], text, sizeof(text)) == NULL) {
 			print_error("%s:%d: line %zu is not an info line: %s\n",
 			    file, line, i, m.line[i]);
@@ -243,7 +245,10 @@ check_wrapped_at(const char *gmiline, const char *prefix, const char *want,
 }
 
 #define WRAPPED(gmi, prefix, want, n) \
-	check_wrapped_at((gmi), (prefix), (want), (n), __FILE__, __LINE__)
+	check_wrapped_at((gmi), (prefix), (prefix), (want), (n), __FILE__, __LINE__)
+/* The first line's prefix differs from the rest's (a hanging indent). */
+#define WRAPPED_HANGING(gmi, first, rest, want, n) \
+	check_wrapped_at((gmi), (first), (rest), (want), (n), __FILE__, __LINE__)
 
 /* ---- plain text ---- */
 
@@ -527,9 +532,38 @@ test_list_wrapped(void **state)
 	    "onto a third line as well because it keeps going";
 
 	(void)state;
-	WRAPPED("* Second item that is also rather long so that it "
+	WRAPPED_HANGING("* Second item that is also rather long so that it "
 	    "wraps onto a second line when rendered for Gopher menus, and then "
-	    "onto a third line as well because it keeps going", "* ", t, 3);
+	    "onto a third line as well because it keeps going", "* ", "  ", t, 3);
+}
+
+/* One bullet per item: a wrapped item goes on with a hanging indent. */
+static void
+test_list_wrapped_one_bullet(void **state)
+{
+	(void)state;
+	render("* strengthening potential in matters of ensuring security and "
+	    "stability in the SCO region;\n* short\n", &ROOT);
+	OUT_IS(INFO("* strengthening potential in matters of ensuring security "
+	    "and") INFO("  stability in the SCO region;") INFO("* short") END);
+}
+
+static void
+test_list_long_word_hanging(void **state)
+{
+	char	*w, *a, want[512];
+
+	(void)state;
+	/* A hard break inside one word keeps the hanging indent, too. */
+	w = repeat("x", 100);
+	a = repeat("x", 68);
+	snprintf(want, sizeof(want), "* %s\n", w);
+	render(want, &ROOT);
+	snprintf(want, sizeof(want), "i* %s\t\tnull.host\t1\r\n"
+	    "i  %s\t\tnull.host\t1\r\n.\r\n", a, a + 36);
+	OUT_IS(want);
+	free(w);
+	free(a);
 }
 
 static void
@@ -1169,6 +1203,8 @@ main(void)
 		cmocka_unit_test_teardown(test_heading3, teardown),
 		cmocka_unit_test_teardown(test_list_item, teardown),
 		cmocka_unit_test_teardown(test_list_wrapped, teardown),
+		cmocka_unit_test_teardown(test_list_wrapped_one_bullet, teardown),
+		cmocka_unit_test_teardown(test_list_long_word_hanging, teardown),
 		cmocka_unit_test_teardown(test_quote, teardown),
 		cmocka_unit_test_teardown(test_quote_wrapped, teardown),
 		cmocka_unit_test_teardown(test_pre_passes_through, teardown),
