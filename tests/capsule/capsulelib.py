@@ -7,7 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CAPSULE = ROOT / "capsule"
-DEFAULT_SOURCE = ROOT / ".." / "shared" / "seed" / "chairmanship.txt"
+# The source text the capsule publishes, kept in the repository so the
+# tests run on a fresh clone.
+DEFAULT_SOURCE = ROOT / "tests" / "capsule" / "seed" / "chairmanship.txt"
 
 LINK = re.compile(r"=>[ \t]*(\S+)(?:[ \t]+(.*\S))?[ \t]*$")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")

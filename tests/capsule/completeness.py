@@ -17,7 +17,7 @@ from datetime import date
 
 sys.dont_write_bytecode = True     # keep the source tree free of __pycache__
 
-from capsulelib import Tally, arguments, pages, parse, read_text
+from capsulelib import ROOT, Tally, arguments, pages, parse, read_text
 
 QUOTES = str.maketrans({
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
@@ -121,6 +121,9 @@ def check_dates(tally, capsule, texts, source):
 def main():
     capsule, source_path = arguments()
     tally = Tally()
+    # A fresh clone has only what is inside the repository.
+    tally.check(len(sys.argv) > 2 or source_path.resolve().is_relative_to(ROOT),
+                f"the source text {source_path} is outside the repository")
     if not tally.check(source_path.is_file(), f"no source text at {source_path}"):
         tally.finish()
     source = source_path.read_text(encoding="utf-8")
