@@ -12,6 +12,14 @@ and the directory has an index.gmi); every page but the home page links
 to the home page, and the home page reaches every page.  The news feed
 follows the gemfeed convention, newest first.  favicon.txt and robots.txt
 exist.
+
+What a reader on another host or client would trip over: no link names an
+index.gmi (link the directory, / for the home page, so each page has one
+address); no host name, loopback address or port is written into the
+capsule (it is served on hosts and ports its operator chooses); no link
+label names a particular client; each glossary "Used in:" label is the
+title (first heading) of the page it opens, and so is each news post's
+"Told in:" label.
 """
 
 import re
@@ -29,6 +37,14 @@ MAX_LABEL = 60
 FEED = Path("news") / "index.gmi"
 ENTRY = re.compile(r"=> \S+ (\d{4})-(\d{2})-(\d{2}) .+")
 DATED_LABEL = re.compile(r"\d{4}-\d{2}-\d{2}")
+GLOSSARY = Path("glossary.gmi")
+USED_IN = "Used in: "
+TOLD_IN = "Told in: "
+# A fixed address: a loopback host, a URL with a port, or a port number.
+FIXED_ADDRESS = re.compile(r"\blocalhost\b|\b127\.\d+\.\d+\.\d+\b|\[::1\]"
+                           r"|//[^/\s]*:\d+|\bports? \d+", re.IGNORECASE)
+CLIENTS = re.compile(r"\b(Lagrange|Amfora|Kristall|Bombadillo|lynx|sacc)\b",
+                     re.IGNORECASE)
 
 
 class Capsule:
@@ -71,6 +87,9 @@ def check_files(c):
         c.tally.check("\r" not in text, f"{name}: has CR (want LF line ends)")
         c.tally.check("\t" not in text, f"{name}: has a TAB")
         c.tally.check(text.endswith("\n"), f"{name}: no final newline")
+        for m in FIXED_ADDRESS.finditer(text):
+            c.tally.check(False, f"{name}: names a fixed address or port: "
+                          f"{m.group(0)!r}")
 
 
 def check_page(c, page, text):
@@ -97,8 +116,13 @@ def check_page(c, page, text):
         shown = label or url
         c.tally.check(len(shown) <= MAX_LABEL,
                       f"{name}: label over {MAX_LABEL} characters: {shown!r}")
+        c.tally.check(not CLIENTS.search(shown),
+                      f"{name}: label names a client: {shown!r}")
         if not is_local(url):
             continue
+        c.tally.check(urlsplit(url).path.rsplit("/", 1)[-1] != "index.gmi",
+                      f"{name}: link {url!r} names an index.gmi (link the "
+                      "directory, / for the home page)")
         target, why = c.resolve(page, url)
         if c.tally.check(why is None, f"{name}: link {url!r} {why}"):
             c.edges[page].add(target)
@@ -160,6 +184,38 @@ def check_feed(c):
         c.tally.check(False, f"{FEED}: does not list {c.name(post)}")
 
 
+def title(text):
+    """A page's first heading, without its marker."""
+    first = text.split("\n", 1)[0]
+    return first.lstrip("#").strip()
+
+
+def check_titled(c, page, prefix):
+    """Links labelled prefix + the title of the page they open; how many."""
+    n = 0
+    for kind, _, fields in parse(c.texts.get(page) or ""):
+        if kind != "link" or not (fields[1] or "").startswith(prefix):
+            continue
+        n += 1
+        target, _ = c.resolve(page, fields[0])
+        shown = fields[1][len(prefix):]
+        want = title(c.texts.get(target) or "") if target else None
+        c.tally.check(shown == want,
+                      f"{c.name(page)}: label {shown!r} is not the title of "
+                      f"{fields[0]}: {want!r}")
+    return n
+
+
+def check_titles(c):
+    glossary = c.root / GLOSSARY
+    if c.tally.check(glossary in c.texts, f"no glossary page {GLOSSARY}"):
+        c.tally.check(check_titled(c, glossary, USED_IN) > 0,
+                      f"{GLOSSARY}: no '{USED_IN}' links")
+    feed = c.root / FEED
+    for post in sorted(p for p in c.texts if p.parent == feed.parent):
+        check_titled(c, post, TOLD_IN)
+
+
 def check_extras(c):
     favicon = c.root / "favicon.txt"
     text = read_text(favicon) if favicon.is_file() else None
@@ -180,6 +236,7 @@ def main():
             check_page(c, page, text)
     check_reachable(c)
     check_feed(c)
+    check_titles(c)
     check_extras(c)
     print(f"checked {len(c.texts)} pages, "
           f"{sum(len(e) for e in c.edges.values())} distinct local links")

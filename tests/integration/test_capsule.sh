@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo capsule (capsule/) as Gopher clients see it: one bullet line per
 # list item on every page (a wrapped item goes on with a hanging indent),
-# over curl and lynx -dump, and the home link as the root menu.
+# over curl and lynx -dump; every Home item is the root menu "/" and no
+# item names an index.gmi (one address per page).
 . "$(dirname "$0")/lib.sh"
 need_tulpar
 
@@ -29,6 +30,12 @@ for f in $(cd "$CAPSULE" && find . -name '*.gmi' | sort); do
 	expect_match "$sel: a whole menu" $'\r\n\\.\r\n$' "$menu"
 	expect_eq "$sel: one bullet line per list item" "$(list_items "$CAPSULE/$f")" \
 	    "$(bullets "$menu")"
+	expect_nomatch "$sel: no item's selector names an index.gmi" \
+	    $'\t[^\t\r\n]*index\\.gmi\t' "$menu"
+	if [ "$sel" != / ]; then
+		expect_contains "$sel: Home is the root menu, selector /" \
+		    $'\n1Home\t/\tlocalhost\t'"$PPORT"$'\r\n' "$menu"
+	fi
 	pages=$((pages + 1))
 done
 expect_ge "checked every capsule page (at least 20)" 20 "$pages"
