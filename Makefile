@@ -2,7 +2,7 @@
 # `make run` serves ./capsule; `make check` runs every test.
 
 CC	?= cc
-PKGS	 = libevent_openssl libevent libssl libcrypto inih
+PKGS	 = libevent_openssl libevent libssl libcrypto inih libidn2
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare
 CFLAGS	?= -O2 -g
