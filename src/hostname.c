@@ -46,37 +46,39 @@ int
 hostname_normalize(const char *in, char *out, size_t outsz,
     const char **errstr)
 {
-	char	*alabel = NULL;
+	char	 buf[4 * HOSTNAME_LEN + 2], *alabel = NULL;
 	size_t	 i, n;
 	int	 rc;
 
 	*errstr = "too long";
-	if (strlen(in) > 4 * HOSTNAME_LEN)
+	if (strlen(in) >= sizeof buf)
 		return -1;
-	if (hostname_ascii(in)) {
-		if (strlcpy(out, in, outsz) >= outsz)
-			return -1;
-	} else {
+	if (hostname_ascii(in))
+		(void)strlcpy(buf, in, sizeof buf);
+	else {
 		rc = idn2_to_ascii_8z(in, &alabel, IDN2_NONTRANSITIONAL |
 		    IDN2_NFC_INPUT);
 		if (rc != IDN2_OK) {
 			*errstr = idn2_strerror(rc);
 			return -1;
 		}
-		n = strlcpy(out, alabel, outsz);
+		n = strlcpy(buf, alabel, sizeof buf);
 		idn2_free(alabel);
-		if (n >= outsz)
+		if (n >= sizeof buf)
 			return -1;
 	}
-	for (i = 0; out[i] != '\0'; i++)
-		if (out[i] >= 'A' && out[i] <= 'Z')
-			out[i] += 'a' - 'A';
-	if ((n = i) > 1 && out[n - 1] == '.')
-		out[n - 1] = '\0';
-	if (!hostname_chars_ok(out)) {
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] >= 'A' && buf[i] <= 'Z')
+			buf[i] += 'a' - 'A';
+	if (i > 1 && buf[i - 1] == '.')
+		buf[i - 1] = '\0';
+	if (!hostname_chars_ok(buf)) {
 		*errstr = "want letters, digits, '.' and '-', not led by '.' or "
-		    "'-', no empty label; or an internationalised name";
+		    "'-', no empty label, at most 253 bytes; or an "
+		    "internationalised name";
 		return -1;
 	}
+	if (strlcpy(out, buf, outsz) >= outsz)
+		return -1;
 	return 0;
 }

@@ -84,6 +84,13 @@ test_refused(void **state)
 	NORM_BAD(long_name);
 	long_name[HOSTNAME_LEN] = '\0';
 	NORM_OK(long_name, long_name);
+	{
+		char	dotted[HOSTNAME_LEN + 2];
+
+		/* the longest name, written with its root dot (found by the fuzzer) */
+		snprintf(dotted, sizeof dotted, "%s.", long_name);
+		NORM_OK(dotted, long_name);
+	}
 }
 
 /* The result never overruns the buffer it is given. */
