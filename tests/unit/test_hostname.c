@@ -88,7 +88,9 @@ test_refused(void **state)
 		char	dotted[HOSTNAME_LEN + 2];
 
 		/* the longest name, written with its root dot (found by the fuzzer) */
-		snprintf(dotted, sizeof dotted, "%s.", long_name);
+		memcpy(dotted, long_name, HOSTNAME_LEN);
+		dotted[HOSTNAME_LEN] = '.';
+		dotted[HOSTNAME_LEN + 1] = '\0';
 		NORM_OK(dotted, long_name);
 	}
 }
