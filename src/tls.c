@@ -223,8 +223,10 @@ tls_certdir_check(const char *dir, char *err, size_t errsz)
 		    strerror(errno));
 		return -1;
 	}
-	if (strlcpy(parent, dir, sizeof parent) >= sizeof parent)
+	if (strlcpy(parent, dir, sizeof parent) >= sizeof parent) {
+		snprintf(err, errsz, "certificate directory %s: name too long", dir);
 		return -1;
+	}
 	for (n = strlen(parent); n > 1 && parent[n - 1] == '/'; n--)
 		parent[n - 1] = '\0';
 	if ((slash = strrchr(parent, '/')) == NULL)
