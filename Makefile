@@ -2,7 +2,7 @@
 # `make run` serves ./capsule; `make check` runs every test.
 
 CC	?= cc
-PKGS	 = libevent_openssl libevent libssl libcrypto inih
+PKGS	 = libevent_openssl libevent libssl libcrypto inih libidn2
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wsign-compare
 CFLAGS	?= -O2 -g
@@ -13,10 +13,13 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# Debian packages the build and the tests need.
-DEPS	 = gcc make pkg-config libevent-dev libssl-dev libcmocka-dev openssl \
-	   curl lynx python3 procps valgrind libinih-dev clang libclang-rt-14-dev \
-	   iproute2 haproxy faketime
+# Debian packages: the server's build (all of `make run` needs) and the
+# tests' (`make check`); DEPS is both, for tests/deps.sh.
+BUILD_DEPS = gcc make pkg-config libevent-dev libssl-dev libinih-dev openssl \
+	   libidn2-dev
+TEST_DEPS = libcmocka-dev curl lynx python3 procps valgrind clang \
+	   libclang-rt-14-dev iproute2 haproxy faketime
+DEPS	 = $(BUILD_DEPS) $(TEST_DEPS)
 
 SRCS	 = $(wildcard src/*.c)
 OBJS	 = $(SRCS:.c=.o)
@@ -27,7 +30,9 @@ UNITS	 = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 PREFIX	?= /usr/local
 DESTDIR	?=
 
-RUN_FLAGS ?= -d capsule -T certs -H localhost -G 1965 -P 7070 -L en
+# `make run`: the demo, on loopback only (IPv4; see README, "RUN_FLAGS").
+RUN_FLAGS ?= -d capsule -T certs -H localhost -G 127.0.0.1:1965 \
+	   -P 127.0.0.1:7070 -L en
 
 # The ASan/UBSan build of the server and the unit tests, in tests/sanitize/.
 SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -35,9 +40,12 @@ SAN	 = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 SANUNITS = $(patsubst tests/unit/%,tests/sanitize/%,$(UNITS))
 LIBSRCS	 = $(filter-out src/main.c,$(SRCS))
 
-.PHONY: all deps run check sanitize clean install
+.PHONY: all deps build-deps run check sanitize clean install
 
-all: deps tulpar
+all: build-deps tulpar
+
+build-deps:
+	@sh tests/deps.sh $(BUILD_DEPS)
 
 deps:
 	@sh tests/deps.sh $(DEPS)
@@ -74,8 +82,11 @@ install: tulpar
 	install -D -m 644 docs/tulpar.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/tulpar.conf.5
 	install -D -m 644 docs/examples/tulpar.conf \
 	    $(DESTDIR)$(PREFIX)/share/doc/tulpar/examples/tulpar.conf
-	install -D -m 644 docs/examples/tulpar.service \
-	    $(DESTDIR)$(PREFIX)/share/doc/tulpar/examples/tulpar.service
+	install -d $(DESTDIR)$(PREFIX)/share/doc/tulpar/examples
+	sed 's|/usr/local/sbin/tulpar|$(PREFIX)/sbin/tulpar|g' \
+	    docs/examples/tulpar.service \
+	    >$(DESTDIR)$(PREFIX)/share/doc/tulpar/examples/tulpar.service
+	chmod 644 $(DESTDIR)$(PREFIX)/share/doc/tulpar/examples/tulpar.service
 
 include tests/fuzz/fuzz.mk
 include tests/bench/bench.mk

@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "config.h"
+#include "hostname.h"
 #include "listen.h"
 #include "path.h"
 #include "url.h"
@@ -359,12 +360,14 @@ static int
 config_alias_add(struct config_ctx *ctx, const char *name)
 {
 	struct host_config	*h = ctx->host, *other;
-	char			 q[64];
+	char			 q[64], norm[HOSTNAME_LEN + 1];
+	const char		*errstr;
 
 	config_quote(name, q, sizeof q);
-	if (!config_hostname_ok(name))
+	if (hostname_normalize(name, norm, sizeof norm, &errstr) == -1)
 		return config_fail(ctx, ctx->lineno, "invalid host name '%s' "
-		    "in aliases", q);
+		    "in aliases (%s)", q, errstr);
+	name = norm;
 	if ((other = config_host_find(ctx->conf, name)) != NULL)
 		return config_fail(ctx, ctx->lineno, "duplicate host name '%s' "
 		    "(already used by [host %s])", q, other->name);
@@ -571,13 +574,16 @@ config_open_host(struct config_ctx *ctx, char **words, int nwords)
 {
 	struct config		*conf = ctx->conf;
 	struct host_config	*other;
-	char			 q[80];
+	char			 q[80], norm[HOSTNAME_LEN + 1];
+	const char		*errstr;
 
 	if (nwords != 2)
 		return config_fail(ctx, ctx->lineno, "want [host NAME]");
 	config_quote(words[1], q, sizeof q);
-	if (!config_hostname_ok(words[1]))
-		return config_fail(ctx, ctx->lineno, "invalid host name '%s'", q);
+	if (hostname_normalize(words[1], norm, sizeof norm, &errstr) == -1)
+		return config_fail(ctx, ctx->lineno, "invalid host name '%s' (%s)",
+		    q, errstr);
+	words[1] = norm;	/* the one spelling: files and certificates use it */
 	if ((other = config_host_find(conf, words[1])) != NULL)
 		return config_fail(ctx, ctx->lineno, "duplicate host name '%s' "
 		    "(already used by [host %s])", q, other->name);
@@ -600,11 +606,14 @@ config_open_path(struct config_ctx *ctx, char **words, int nwords)
 {
 	struct host_config	*h;
 	char			 canon[sizeof h->paths[0].prefix], q[80];
+	char			 norm[HOSTNAME_LEN + 1];
 	const char		*errstr;
 	int			 i;
 
 	if (nwords != 3)
 		return config_fail(ctx, ctx->lineno, "want [path HOST /PREFIX]");
+	if (hostname_normalize(words[1], norm, sizeof norm, &errstr) == 0)
+		words[1] = norm;
 	if ((h = config_host_find(ctx->conf, words[1])) == NULL)
 		return config_fail(ctx, ctx->lineno, "[path] for undeclared host "
 		    "'%s' (its [host] must come first)",

@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "config.h"
+#include "hostname.h"
 #include "listen.h"
 #include "log.h"
 #include "site.h"
@@ -42,6 +43,9 @@ usable_cpus(void)
 	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
 }
 
+#define DEFAULT_MAX_CONNS	16384	/* -m, max_connections */
+#define DEFAULT_TIMEOUT		10	/* -t, read_timeout */
+
 /* The command line; NULL or -1 where a flag was not given. */
 struct options {
 	int		 check_only;
@@ -58,13 +62,32 @@ struct options {
 };
 
 static struct options	opts;
+static char		hostbuf[HOSTNAME_LEN + 1];	/* -H, normalised */
 
+/* -h, --help: every flag and its default (tests compare them with tulpar(8)). */
 static void
 usage(FILE *f)
 {
-	fputs("usage: tulpar [-n] [-c file] [-d root] [-H hostname] "
+	fprintf(f, "usage: tulpar [-hn] [-c file] [-d root] [-H hostname] "
 	    "[-G [addr:]port] [-P [addr:]port|off] [-T certdir] [-L lang] "
-	    "[-t seconds] [-m max-connections] [-w workers]\n", f);
+	    "[-t seconds] [-m max-connections] [-w workers]\n"
+	    "  -c file            configuration file; flags override it "
+	    "(default: none)\n"
+	    "  -d root            content root (default: ./capsule)\n"
+	    "  -H hostname        host name served (default: localhost)\n"
+	    "  -G [addr:]port     Gemini listener (default: 1965)\n"
+	    "  -P [addr:]port|off Gopher listener (default: 70)\n"
+	    "  -T certdir         certificate directory (default: ./certs)\n"
+	    "  -L lang            lang of text/gemini answers (default: none)\n"
+	    "  -t seconds         time for handshake and request (default: %d)\n"
+	    "  -m max-connections connections at once (default: %d)\n"
+	    "  -w workers         worker processes (default: one per usable "
+	    "core, %d here)\n"
+	    "  -n                 check configuration, files and ports; serve "
+	    "nothing\n"
+	    "  -h, --help         this help\n"
+	    "Without addr a listener takes every address. See tulpar(8).\n",
+	    DEFAULT_TIMEOUT, DEFAULT_MAX_CONNS, usable_cpus());
 }
 
 static int
@@ -93,10 +116,16 @@ check_listen(const char *spec, const char *flag)
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
-	int	ch;
+	const char	*errstr;
+	int		 ch;
 
 	memset(o, 0, sizeof *o);
 	o->timeout = o->max_conns = o->workers = -1;
+	for (ch = 1; ch < argc && strcmp(argv[ch], "--") != 0; ch++)
+		if (strcmp(argv[ch], "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		}
 	opterr = 0;
 	while ((ch = getopt(argc, argv, ":hnc:d:H:G:P:T:L:t:m:w:")) != -1) {
 		switch (ch) {
@@ -113,9 +142,10 @@ parse_options(int argc, char **argv, struct options *o)
 			o->root = optarg;
 			break;
 		case 'H':
-			if (!config_hostname_ok(optarg))
-				fatalx("invalid hostname %s", optarg);
-			o->host = optarg;
+			if (hostname_normalize(optarg, hostbuf, sizeof hostbuf,
+			    &errstr) == -1)
+				fatalx("invalid hostname %s: %s", optarg, errstr);
+			o->host = hostbuf;
 			break;
 		case 'G':
 			check_listen(optarg, "G");
@@ -231,9 +261,9 @@ build_config(struct config *c, char *err, size_t errsz)
 	if (c->workers == 0)
 		c->workers = usable_cpus();
 	if (c->max_conns == 0)
-		c->max_conns = 16384;
+		c->max_conns = DEFAULT_MAX_CONNS;
 	if (c->read_timeout == 0)
-		c->read_timeout = 10;
+		c->read_timeout = DEFAULT_TIMEOUT;
 	/* Never serve as root by accident: nobody, unless told otherwise. */
 	if (geteuid() == 0 && c->user[0] == '\0' && !c->allow_root)
 		strlcpy(c->user, "nobody", sizeof c->user);
@@ -289,9 +319,12 @@ describe(const struct state *st, const struct lspec *ls, int n)
 		printf("gopher off\n");
 }
 
-/* Binds every listener once, refusing ports someone already holds. */
+/*
+ * Binds every listener once, refusing ports someone already holds. A
+ * check (-n) only notes a port in use, so it works beside a running tulpar.
+ */
 static void
-bind_all(const struct lspec *ls, int n, int *fds)
+bind_all(const struct lspec *ls, int n, int *fds, int check_only)
 {
 	char	err[1024];
 	int	i, j;
@@ -301,9 +334,31 @@ bind_all(const struct lspec *ls, int n, int *fds)
 			if (memcmp(&ls[i].addr, &ls[j].addr, sizeof ls[i].addr) == 0)
 				fatalx("two listeners on one address (port %d)",
 				    ls[i].addr.port);
-		if ((fds[i] = listen_open(&ls[i].addr, 1, err, sizeof err)) == -1)
+		fds[i] = listen_open(&ls[i].addr, 1, err, sizeof err);
+		if (fds[i] == -1 && check_only && errno == EADDRINUSE)
+			printf("note: %s: %s (a running tulpar? then reload it "
+			    "to apply this configuration)\n", ls[i].site == -1 ?
+			    "gemini" : "gopher", err);
+		else if (fds[i] == -1)
 			fatalx("%s: %s", ls[i].site == -1 ? "gemini" : "gopher", err);
 	}
+}
+
+/* "gopher port 70", "gopher ports 70, 7070" or "gopher off", for the start-up line. */
+static void
+gopher_ports(const struct lspec *ls, int n, char *out, size_t outsz)
+{
+	size_t	o;
+	int	i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ls[i].site != -1;
+	o = (size_t)snprintf(out, outsz, "gopher %s", k == 0 ? "off" :
+	    k == 1 ? "port" : "ports");
+	for (i = 0, k = 0; i < n && o < outsz; i++)
+		if (ls[i].site != -1)
+			o += (size_t)snprintf(out + o, outsz - o, "%s %d",
+			    k++ ? "," : "", ls[i].addr.port);
 }
 
 int
@@ -312,7 +367,7 @@ main(int argc, char **argv)
 	struct config	*conf;
 	struct state	*st;
 	struct lspec	 ls[MAX_LISTENERS];
-	char		 err[1024];
+	char		 err[1024], gopher[256];
 	int		 fds[MAX_LISTENERS], n, i;
 
 	parse_options(argc, argv, &opts);
@@ -327,11 +382,12 @@ main(int argc, char **argv)
 	if (state_load(st, conf, opts.check_only, err, sizeof err) == -1)
 		fatalx("%s", err);
 	n = worker_listeners(st, ls);
-	bind_all(ls, n, fds);
+	bind_all(ls, n, fds, opts.check_only);
 	if (opts.check_only) {
 		describe(st, ls, n);
 		for (i = 0; i < n; i++)
-			close(fds[i]);
+			if (fds[i] != -1)
+				close(fds[i]);
 		state_free(st);
 		free(st);
 		return 0;
@@ -343,8 +399,9 @@ main(int argc, char **argv)
 	}
 	log_client_ip(st->conf->log_ip);
 	raise_nofile();
-	log_info("serving %d host%s on gemini port %d, %d worker%s", st->nsites,
-	    st->nsites == 1 ? "" : "s", st->conf->gemini.port, st->conf->workers,
-	    st->conf->workers == 1 ? "" : "s");
+	gopher_ports(ls, n, gopher, sizeof gopher);
+	log_info("serving %d host%s on gemini port %d, %s, %d worker%s",
+	    st->nsites, st->nsites == 1 ? "" : "s", st->conf->gemini.port, gopher,
+	    st->conf->workers, st->conf->workers == 1 ? "" : "s");
 	return supervise(st, fds, st->conf->workers, build_config);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "hostname.h"
 #include "path.h"
 #include "router.h"
 #include "url.h"
@@ -16,12 +17,30 @@ router_fail(struct result *res, enum result_kind kind, const char *reason)
 	res->reason = reason;
 }
 
+/*
+ * A request may name an internationalised host by its U-label (қазақ.kz);
+ * sites are keyed by the A-label (xn--80aau21bd.kz).
+ */
+static const char *
+router_host_alabel(const char *host, char *buf, size_t bufsz)
+{
+	const char	*p, *errstr;
+
+	for (p = host; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p == '\0' || hostname_normalize(host, buf, bufsz, &errstr) == -1)
+		return host;
+	return buf;
+}
+
 /* The site serving a host name (or one of its aliases), or NULL. */
 const struct site *
 router_site(const struct router *r, const char *host)
 {
+	char	alabel[HOSTNAME_LEN + 1];
 	int	i, j;
 
+	host = router_host_alabel(host, alabel, sizeof alabel);
 	for (i = 0; i < r->nsites; i++) {
 		const struct site *s = &r->sites[i];
 

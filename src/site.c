@@ -35,7 +35,8 @@ site_load(struct state *st, int i, int dry_run, char *err, size_t errsz)
 	const struct host_config	*hc = &st->conf->hosts[i];
 	struct site			*s = &st->sites[i];
 	struct snapshot_opts		 so;
-	int				 gen;
+	const char			*alt[CONFIG_MAX_ALIASES];
+	int				 gen, j;
 
 	s->name = hc->name;
 	s->conf = hc;
@@ -50,7 +51,10 @@ site_load(struct state *st, int i, int dry_run, char *err, size_t errsz)
 	so.nrules = hc->npaths;
 	if ((s->snap = snapshot_load(&so, err, errsz)) == NULL)
 		return -1;
-	if ((gen = tls_ensure_cert(hc->certdir, hc->name, dry_run, err, errsz)) == -1)
+	for (j = 0; j < hc->naliases; j++)
+		alt[j] = hc->aliases[j];
+	if ((gen = tls_ensure_cert(hc->certdir, hc->name, alt, hc->naliases,
+	    dry_run, err, errsz)) == -1)
 		return -1;
 	st->generated |= gen;
 	if (dry_run && gen)

@@ -1,8 +1,8 @@
 /*
  * TLS for the Gemini side: the host's certificate is generated on first
- * start (ECDSA P-256, CN and DNS SAN = host) and reused ever after, since
- * Gemini clients pin it; the server context accepts client certificates
- * without requiring them.
+ * start (ECDSA P-256, CN = host, DNS SAN = host and its aliases) and reused
+ * ever after, since Gemini clients pin it; the server context accepts
+ * client certificates without requiring them.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,6 +24,7 @@
 #include <openssl/x509v3.h>
 
 #include "compat.h"
+#include "log.h"
 #include "tls.h"
 
 #define CERT_DAYS	(365 * 30)
@@ -70,8 +71,26 @@ tls_paths(const char *dir, const char *host, char *crt, char *key, size_t sz)
 	return a < 0 || (size_t)a >= sz || b < 0 || (size_t)b >= sz ? -1 : 0;
 }
 
+/* "DNS:host,DNS:alias,..."; -1 if it does not fit. */
+static int
+tls_san(char *san, size_t sz, const char *host, const char *const *alt,
+    int nalt)
+{
+	size_t	o;
+	int	i, r;
+
+	if ((r = snprintf(san, sz, "DNS:%s", host)) < 0 || (size_t)r >= sz)
+		return -1;
+	for (i = 0, o = (size_t)r; i < nalt; i++, o += (size_t)r)
+		if ((r = snprintf(san + o, sz - o, ",DNS:%s", alt[i])) < 0 ||
+		    (size_t)r >= sz - o)
+			return -1;
+	return 0;
+}
+
 static X509 *
-tls_make_cert(EVP_PKEY *pkey, const char *host)
+tls_make_cert(EVP_PKEY *pkey, const char *host, const char *const *alt,
+    int nalt)
 {
 	X509		*x;
 	X509_NAME	*name;
@@ -79,13 +98,13 @@ tls_make_cert(EVP_PKEY *pkey, const char *host)
 	X509V3_CTX	 v3;
 	unsigned char	 serial[16];
 	BIGNUM		*bn = NULL;
-	char		 san[300];
+	char		 san[4096];
 	int		 ok = 0;
 
 	if ((x = X509_new()) == NULL)
 		return NULL;
-	snprintf(san, sizeof san, "DNS:%s", host);
-	if (RAND_bytes(serial, sizeof serial) != 1)
+	if (tls_san(san, sizeof san, host, alt, nalt) == -1 ||
+	    RAND_bytes(serial, sizeof serial) != 1)
 		goto done;
 	serial[0] &= 0x7f;
 	if ((bn = BN_bin2bn(serial, sizeof serial, NULL)) == NULL ||
@@ -142,8 +161,8 @@ tls_write(const char *path, mode_t mode, EVP_PKEY *pkey, X509 *x)
 }
 
 static int
-tls_generate(const char *dir, const char *host, const char *crt,
-    const char *key, char *err, size_t errsz)
+tls_generate(const char *dir, const char *host, const char *const *alt,
+    int nalt, const char *crt, const char *key, char *err, size_t errsz)
 {
 	EVP_PKEY	*pkey;
 	X509		*x = NULL;
@@ -155,7 +174,7 @@ tls_generate(const char *dir, const char *host, const char *crt,
 		return -1;
 	}
 	if ((pkey = EVP_EC_gen("P-256")) == NULL ||
-	    (x = tls_make_cert(pkey, host)) == NULL) {
+	    (x = tls_make_cert(pkey, host, alt, nalt)) == NULL) {
 		tls_error(err, errsz, "cannot generate a certificate");
 		goto done;
 	}
@@ -175,9 +194,164 @@ done:
 	return r;
 }
 
+/*
+ * Where a pair is to be generated: the directory must take new files, or
+ * not exist yet in a directory that does (tls_generate makes it, 0700).
+ */
+static int
+tls_certdir_check(const char *dir, char *err, size_t errsz)
+{
+	struct stat	 st;
+	char		 parent[1024], *slash;
+	size_t		 n;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			snprintf(err, errsz, "certificate directory %s is not a "
+			    "directory: choose another with -T or cert_dir", dir);
+		else if (access(dir, W_OK | X_OK) == -1)
+			snprintf(err, errsz, "certificate directory %s is not "
+			    "writable (%s): let the user tulpar starts as write "
+			    "it, or choose another with -T or cert_dir", dir,
+			    strerror(errno));
+		else
+			return 0;
+		return -1;
+	}
+	if (errno != ENOENT) {
+		snprintf(err, errsz, "certificate directory %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (strlcpy(parent, dir, sizeof parent) >= sizeof parent) {
+		snprintf(err, errsz, "certificate directory %s: name too long", dir);
+		return -1;
+	}
+	for (n = strlen(parent); n > 1 && parent[n - 1] == '/'; n--)
+		parent[n - 1] = '\0';
+	if ((slash = strrchr(parent, '/')) == NULL)
+		strlcpy(parent, ".", sizeof parent);
+	else
+		slash[slash == parent] = '\0';
+	if (access(parent, W_OK | X_OK) == 0)
+		return 0;
+	snprintf(err, errsz, "certificate directory %s does not exist: create "
+	    "it (mkdir -p %s), or choose another with -T or cert_dir", dir, dir);
+	return -1;
+}
+
+/* The certificate's name for a message: its first DNS name, or its CN. */
+static void
+tls_cert_name(X509 *x, char *out, size_t outsz)
+{
+	GENERAL_NAMES		*gens;
+	const GENERAL_NAME	*g;
+	int			 i, found = 0;
+
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type == GEN_DNS) {
+			snprintf(out, outsz, "%.*s", ASN1_STRING_length(g->d.dNSName),
+			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			found = 1;
+			break;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	if (!found && X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, out, (int)outsz) < 0)
+		snprintf(out, outsz, "no name");
+}
+
+/* Whether the certificate names host (a DNS name, or an address). */
+static int
+tls_cert_names(X509 *x, const char *host)
+{
+	if (X509_check_ip_asc(x, host, 0) == 1)
+		return 1;
+	return X509_check_host(x, host, 0, 0, NULL) == 1;
+}
+
+static void *
+tls_read_pem(const char *path, int key, char *err, size_t errsz)
+{
+	FILE	*f;
+	void	*v;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errsz, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	v = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL) :
+	    (void *)PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ERR_clear_error();
+	if (v == NULL)
+		snprintf(err, errsz, "%s is not a PEM %s: put back the right "
+		    "file, or move the pair away so tulpar generates a new one",
+		    path, key ? "private key" : "certificate");
+	return v;
+}
+
+/*
+ * What a start would trip over, each in one line that says what to do: an
+ * unreadable file, an expired certificate, one for another name, a key
+ * that is not its own. Aliases it does not name only warn: the host is
+ * still served, to clients that do not check names.
+ */
+static int
+tls_check_pair(const char *crt, const char *key, const char *host,
+    const char *const *alt, int nalt, char *err, size_t errsz)
+{
+	X509		*x;
+	EVP_PKEY	*pkey = NULL;
+	struct tm	 tm;
+	char		 name[256], when[32] = "?";
+	int		 i, r = -1;
+
+	if ((x = tls_read_pem(crt, 0, err, errsz)) == NULL)
+		return -1;
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) {
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+			strftime(when, sizeof when, "%Y-%m-%d", &tm);
+		snprintf(err, errsz, "certificate %s expired on %s: renew it with "
+		    "the same key, or move %s and %s away so tulpar generates a "
+		    "new pair", crt, when, crt, key);
+		goto done;
+	}
+	if (!tls_cert_names(x, host)) {
+		tls_cert_name(x, name, sizeof name);
+		snprintf(err, errsz, "certificate %s is for %s, not %s: put %s's "
+		    "certificate there, or move %s and %s away so tulpar "
+		    "generates one", crt, name, host, host, crt, key);
+		goto done;
+	}
+	if ((pkey = tls_read_pem(key, 1, err, errsz)) == NULL)
+		goto done;
+	if (X509_check_private_key(x, pkey) != 1) {
+		ERR_clear_error();
+		snprintf(err, errsz, "key %s does not match certificate %s: put "
+		    "back the key made with it, or move both away so tulpar "
+		    "generates a new pair", key, crt);
+		goto done;
+	}
+	for (i = 0; i < nalt; i++)
+		if (!tls_cert_names(x, alt[i]))
+			log_warnx("certificate %s does not name alias %s: clients "
+			    "that check names refuse it there; add it, or move the "
+			    "pair away so tulpar generates one naming every alias",
+			    crt, alt[i]);
+	r = 0;
+done:
+	EVP_PKEY_free(pkey);
+	X509_free(x);
+	return r;
+}
+
 int
-tls_ensure_cert(const char *dir, const char *host, int dry_run, char *err,
-    size_t errsz)
+tls_ensure_cert(const char *dir, const char *host, const char *const *alt,
+    int nalt, int dry_run, char *err, size_t errsz)
 {
 	char		crt[1024], key[1024];
 	struct stat	sc, sk;
@@ -190,16 +364,18 @@ tls_ensure_cert(const char *dir, const char *host, int dry_run, char *err,
 	hc = stat(crt, &sc) == 0;
 	hk = stat(key, &sk) == 0;
 	if (hc && hk)
-		return 0;
+		return tls_check_pair(crt, key, host, alt, nalt, err, errsz);
 	if (hc != hk) {
 		snprintf(err, errsz, "%s exists but %s does not; refusing to "
 		    "generate a new pair (clients pin the certificate)",
 		    hc ? crt : key, hc ? key : crt);
 		return -1;
 	}
+	if (tls_certdir_check(dir, err, errsz) == -1)
+		return -1;
 	if (dry_run)
 		return 1;
-	return tls_generate(dir, host, crt, key, err, errsz);
+	return tls_generate(dir, host, alt, nalt, crt, key, err, errsz);
 }
 
 int

@@ -10,11 +10,15 @@
 int	 tls_paths(const char *, const char *, char *, char *, size_t);
 
 /*
- * Makes sure a certificate and key exist for host: generates a self-signed
- * ECDSA P-256 pair when neither exists (unless dry_run), refuses when only
- * one does. Returns 1 if generated (or would be), 0 if present, -1 on error.
+ * Makes sure a certificate and key exist for host (with its nalt aliases):
+ * generates a self-signed ECDSA P-256 pair naming them all when neither
+ * exists (unless dry_run), refuses when only one does, and checks a pair
+ * that exists (readable, not expired, for host, key matching). Returns 1
+ * if generated (or would be), 0 if present, -1 with a message saying what
+ * to do.
  */
-int	 tls_ensure_cert(const char *, const char *, int, char *, size_t);
+int	 tls_ensure_cert(const char *, const char *, const char *const *, int,
+	    int, char *, size_t);
 
 /* A server context with the host's certificate; NULL with err on failure. */
 SSL_CTX	*tls_server_ctx(const char *, const char *, char *, size_t);

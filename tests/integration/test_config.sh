@@ -359,7 +359,7 @@ expect_match "log: Gemini lines carry the client address" \
     "Z 127\\.0\\.0\\.1 gemini \"gemini://example\\.org:$G/\" 20 " "$(cat "$A_LOG")"
 expect_match "log: Gopher lines carry the client address" \
     "Z 127\\.0\\.0\\.1 gopher \"/old-project/\" 3 " "$(cat "$A_LOG")"
-expect_match "log: the start-up line" "(^|$NL)tulpar: serving 2 hosts on gemini port $G, 2 workers" "$(cat "$A_LOG")"
+expect_match "log: the start-up line" "(^|$NL)tulpar: serving 2 hosts on gemini port $G, gopher ports $P1, $P2, 2 workers" "$(cat "$A_LOG")"
 expect_lacks "log: no worker exited" "exited" "$(cat "$A_LOG")"
 expect_lacks "log: no warning" "warning" "$(cat "$A_LOG")"
 

@@ -213,7 +213,8 @@ one_line "Gemini port in use" "127.0.0.1:$hold"
 run_tulpar -d "$TREE" -T "$C1" -G "127.0.0.1:$p1" -P "127.0.0.1:$hold"
 one_line "Gopher port in use" "127.0.0.1:$hold"
 run_tulpar -n -d "$TREE" -T "$C1" -G "127.0.0.1:$hold" -P "127.0.0.1:$p2"
-one_line "-n with the Gemini port in use" "127.0.0.1:$hold"
+expect_eq "-n with the Gemini port in use: a note, exit 0" 0 "$RC"
+expect_match "-n with the Gemini port in use: the note names it" "note: gemini: .*127\\.0\\.0\\.1:$hold" "$(cat "$OUT")"
 kill "$HOLD_PID" 2>/dev/null
 if start_tulpar -T "$C1"; then
 	run_tulpar -d "$TREE" -T "$C1" -G "127.0.0.1:$GPORT" -P "127.0.0.1:$p2"
@@ -260,6 +261,7 @@ workers_line() {	# cpus [flags] -> the "serving ..." line of a run pinned to the
 	grep 'serving' "$TMP/affinity.err"
 }
 expect_match "taskset -c 0: one worker" ', 1 worker$' "$(workers_line 0)"
+expect_match "the start-up line names the Gopher port" 'on gemini port [0-9]+, gopher port [0-9]+, ' "$(workers_line 0)"
 if [ "$(nproc --all)" -ge 2 ]; then
 	expect_match "taskset -c 0,1: two workers" ', 2 workers$' "$(workers_line 0,1)"
 fi
@@ -269,6 +271,7 @@ expect_match "taskset -c 0 with -w 3: -w wins" ', 3 workers$' "$(workers_line 0 
 if start_tulpar -T "$C1" -P off; then
 	capture r gem_req "gemini://localhost:$GPORT/notes.txt"
 	expect_eq "-P off: Gemini serves" $'20 text/plain\r\nSome notes.\nA second line.\n' "$r"
+	expect_match "-P off: the start-up line says gopher off" 'on gemini port [0-9]+, gopher off, ' "$(cat "$SRV_LOG")"
 	expect_true "-P off: nothing listens on the would-be Gopher port" not_listening "$PPORT"
 	# The parent holds one socket per worker, all on the Gemini address.
 	expect_true "-P off: the process listens on no other address" \

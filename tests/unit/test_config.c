@@ -317,7 +317,33 @@ test_hostname_validation(void **state)
 	PARSE_BAD("[host -bad.example]\nroot = /r\n", 1, "invalid host name");
 	PARSE_BAD("[host .bad.example]\nroot = /r\n", 1, "invalid host name");
 	PARSE_BAD("[host bad_name]\nroot = /r\n", 1, "invalid host name");
-	PARSE_BAD("[host b\xc3\xa9.example]\nroot = /r\n", 1, "invalid host name");
+	PARSE_BAD("[host b_\xc3\xa9.example]\nroot = /r\n", 1, "invalid host name");
+	PARSE_BAD("[host a..example]\nroot = /r\n", 1, "invalid host name");
+}
+
+/* One spelling per host: case, a trailing dot, IDNA U-labels (issue 12). */
+static void
+test_hostname_normalised(void **state)
+{
+	struct config	*c;
+
+	(void)state;
+	c = PARSE_OK("[host EXAMPLE.Org.]\nroot = /r\naliases = WWW.example.ORG. "
+	    "\xd2\x9b\xd0\xb0\xd0\xb7\xd0\xb0\xd2\x9b.kz\n"
+	    "[path Example.org. /x/]\ngone = yes\n"
+	    "[host b\xc3\xa9.example]\nroot = /b\n");
+	assert_string_equal(c->hosts[0].name, "example.org");
+	assert_string_equal(c->hosts[0].aliases[0], "www.example.org");
+	assert_string_equal(c->hosts[0].aliases[1], "xn--80aau21bd.kz");
+	assert_int_equal(c->hosts[0].npaths, 1);
+	assert_string_equal(c->hosts[1].name, "xn--b-bga.example");
+	free(c);
+	/* Two spellings of one name are one host. */
+	PARSE_BAD("[host xn--80aau21bd.kz]\nroot = /r\n"
+	    "[host \xd2\x9a\xd0\x90\xd0\x97\xd0\x90\xd2\x9a.kz]\nroot = /b\n",
+	    3, "duplicate host name");
+	PARSE_BAD("[host \xf0\x9f\x98\x80.example]\nroot = /r\n", 1,
+	    "invalid host name");
 	PARSE_BAD("[host]\nroot = /r\n", 1, "[host NAME]");
 	PARSE_BAD("[host a b]\nroot = /r\n", 1, "[host NAME]");
 }
@@ -991,6 +1017,7 @@ main(void)
 		cmocka_unit_test(test_alias_duplicates),
 		cmocka_unit_test(test_duplicate_host),
 		cmocka_unit_test(test_hostname_validation),
+		cmocka_unit_test(test_hostname_normalised),
 		cmocka_unit_test(test_too_many_hosts),
 		cmocka_unit_test(test_mime_overrides),
 		cmocka_unit_test(test_mime_bad),

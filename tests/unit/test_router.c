@@ -923,6 +923,26 @@ test_route_hosts(void **state)
 	ROUTE("LocalHost", "/page.gmi", RESULT_NODE, "/page.gmi");
 }
 
+/* A site keyed by its A-label answers to its U-label too (issue 12). */
+static void
+test_route_idna_host(void **state)
+{
+	struct site	site;
+	struct router	r = { &site, 1 };
+
+	(void)state;
+	memset(&site, 0, sizeof(site));
+	site.name = "xn--80aau21bd.kz";
+	assert_ptr_equal(router_site(&r, "xn--80aau21bd.kz"), &site);
+	assert_ptr_equal(router_site(&r, "XN--80AAU21BD.KZ."), &site);
+	assert_ptr_equal(router_site(&r, "\xd2\x9b\xd0\xb0\xd0\xb7\xd0\xb0\xd2\x9b.kz"),
+	    &site);
+	assert_ptr_equal(router_site(&r, "\xd2\x9a\xd0\x90\xd0\x97\xd0\x90\xd2\x9a.kz."),
+	    &site);
+	assert_null(router_site(&r, "\xd2\x9b\xd0\xb0\xd0\xb7.kz"));
+	assert_null(router_site(&r, "\xff.kz"));
+}
+
 static void
 test_route_no_host(void **state)
 {
@@ -981,6 +1001,7 @@ main(void)
 		cmocka_unit_test(test_route_hidden),
 		cmocka_unit_test(test_route_climb),
 		cmocka_unit_test(test_route_hosts),
+		cmocka_unit_test(test_route_idna_host),
 		cmocka_unit_test(test_route_no_host),
 		cmocka_unit_test(test_route_query_ignored),
 	};
