@@ -11,11 +11,11 @@ ifdef WERROR
 CFLAGS	+= -Werror
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lm
 
 # Debian packages the build and the tests need.
 DEPS	 = gcc make pkg-config libevent-dev libssl-dev libcmocka-dev openssl \
-	   curl lynx python3 procps valgrind libinih-dev clang libclang-rt-14-dev \
+	   curl lynx python3 procps valgrind libinih-dev libunistring-dev clang libclang-rt-14-dev \
 	   iproute2 haproxy faketime
 
 SRCS	 = $(wildcard src/*.c)
