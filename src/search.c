@@ -1,8 +1,10 @@
 /*
  * The search index: for every folded word, a posting list of the pages
- * holding it (delta-coded page numbers and weighted counts, as varints),
- * ranked with BM25. Words in headings count HEAD_WEIGHT times, so a
- * page about a thing ranks above a page that mentions it. Phrases are
+ * holding it (delta-coded page numbers, then its count in the body and
+ * in the headings, as varints), ranked with BM25 over two fields: the
+ * heading field counts HEAD_BOOST times and is not normalised by length,
+ * so a page with a heading about a thing ranks above a page that only
+ * mentions it, however many other headings the page has. Phrases are
  * checked against the page's text, which the caller hands back on demand,
  * so the index keeps no positions. A replaced or removed page leaves its
  * postings behind until compaction, which runs once dead pages outnumber
@@ -22,7 +24,7 @@
 #include "search.h"
 #include "url.h"
 
-#define HEAD_WEIGHT	3
+#define HEAD_BOOST	2.0
 #define BM25_K1		1.2
 #define BM25_B		0.75
 #define VERIFY_MAX	1000	/* candidates checked for phrases */
@@ -31,12 +33,13 @@
 
 struct posting {
 	uint32_t	doc;
-	uint32_t	tf;
+	uint32_t	tf;		/* in the body */
+	uint32_t	th;		/* in headings */
 };
 
 struct term {
 	struct term	*next;		/* hash chain */
-	uint8_t		*post;		/* varint pairs: doc delta, weighted tf */
+	uint8_t		*post;		/* varints: doc delta, body count, heading count */
 	size_t		 len;
 	size_t		 cap;
 	uint32_t	 last;		/* last doc added, for the delta */
@@ -47,7 +50,7 @@ struct term {
 struct doc {
 	char		*path;		/* NULL once removed */
 	char		*title;
-	uint32_t	 len;		/* weighted words */
+	uint32_t	 len;		/* words in the body */
 	uint32_t	 pnext;		/* path hash chain */
 };
 
@@ -197,12 +200,14 @@ get_varint(const uint8_t *p, size_t len, size_t i, uint32_t *v)
 }
 
 static int
-term_add(struct search_index *ix, struct term *t, uint32_t doc, uint32_t tf)
+term_add(struct search_index *ix, struct term *t, uint32_t doc, uint32_t tf,
+    uint32_t th)
 {
 	uint32_t	delta = t->df == 0 ? doc : doc - t->last;
 
 	if (put_varint(t, delta, &ix->bytes) == -1 ||
-	    put_varint(t, tf, &ix->bytes) == -1)
+	    put_varint(t, tf, &ix->bytes) == -1 ||
+	    put_varint(t, th, &ix->bytes) == -1)
 		return -1;
 	t->last = doc;
 	t->df++;
@@ -214,7 +219,7 @@ static struct posting *
 term_postings(const struct term *t, size_t *n)
 {
 	struct posting	*v;
-	uint32_t	 doc = 0, d, tf;
+	uint32_t	 doc = 0, d, tf, th;
 	size_t		 i = 0, k = 0;
 
 	if ((v = calloc(t->df ? t->df : 1, sizeof *v)) == NULL)
@@ -222,9 +227,11 @@ term_postings(const struct term *t, size_t *n)
 	while (i < t->len && k < t->df) {
 		i = get_varint(t->post, t->len, i, &d);
 		i = get_varint(t->post, t->len, i, &tf);
+		i = get_varint(t->post, t->len, i, &th);
 		doc = k == 0 ? d : doc + d;
 		v[k].doc = doc;
-		v[k++].tf = tf;
+		v[k].tf = tf;
+		v[k++].th = th;
 	}
 	*n = k;
 	return v;
@@ -390,7 +397,8 @@ compact(struct search_index *ix)
 			t->df = 0;
 			for (k = 0; k < cnt; k++)
 				if (v[k].doc < ix->ndocs && map[v[k].doc] != DOC_NONE)
-					(void)term_add(ix, t, map[v[k].doc], v[k].tf);
+					(void)term_add(ix, t, map[v[k].doc],
+					    v[k].tf, v[k].th);
 			free(v);
 			if (t->df == 0) {
 				*pt = t->next;
@@ -431,13 +439,22 @@ search_remove(struct search_index *ix, const char *path)
 /* The weighted words of one page, before they join the posting lists. */
 struct tally {
 	struct term	**term;
-	uint32_t	 *tf;
+	struct posting	 *count;	/* doc unused */
 	size_t		  n;
 	size_t		  cap;
 };
 
+static void
+tally_count(struct posting *p, int head)
+{
+	if (head)
+		p->th++;
+	else
+		p->tf++;
+}
+
 static int
-tally_add(struct search_index *ix, struct tally *ta, const char *word, int w)
+tally_add(struct search_index *ix, struct tally *ta, const char *word, int head)
 {
 	struct term	*t;
 	size_t		 i;
@@ -447,29 +464,30 @@ tally_add(struct search_index *ix, struct tally *ta, const char *word, int w)
 	/* Pages repeat few distinct words a lot: the last ones are likely. */
 	for (i = ta->n; i-- > 0 && i + 64 > ta->n;)
 		if (ta->term[i] == t) {
-			ta->tf[i] += w;
+			tally_count(&ta->count[i], head);
 			return 0;
 		}
 	for (i = 0; i + 64 < ta->n; i++)
 		if (ta->term[i] == t) {
-			ta->tf[i] += w;
+			tally_count(&ta->count[i], head);
 			return 0;
 		}
 	if (ta->n == ta->cap) {
 		size_t		 cap = ta->cap ? ta->cap * 2 : 64;
 		struct term	**nt = realloc(ta->term, cap * sizeof *nt);
-		uint32_t	 *nf;
+		struct posting	 *nc;
 
 		if (nt == NULL)
 			return -1;
 		ta->term = nt;
-		if ((nf = realloc(ta->tf, cap * sizeof *nf)) == NULL)
+		if ((nc = realloc(ta->count, cap * sizeof *nc)) == NULL)
 			return -1;
-		ta->tf = nf;
+		ta->count = nc;
 		ta->cap = cap;
 	}
 	ta->term[ta->n] = t;
-	ta->tf[ta->n++] = w;
+	memset(&ta->count[ta->n], 0, sizeof ta->count[ta->n]);
+	tally_count(&ta->count[ta->n++], head);
 	return 0;
 }
 
@@ -524,24 +542,23 @@ search_put(struct search_index *ix, const char *path, const char *text,
 	const char		*title = path;
 	size_t			 titlelen = strlen(path), pos, i;
 	uint32_t		 total = 0;
-	int			 weight, r = -1, titled = 0;
+	int			 head, r = -1, titled = 0;
 
 	search_remove(ix, path);
 	gemtext_init(&p, text, len);
 	while (gemtext_next(&p, &l)) {
 		if (l.type == GMI_PRE_START || l.type == GMI_PRE_END)
 			continue;
-		weight = l.type >= GMI_HEADING1 && l.type <= GMI_HEADING3 ?
-		    HEAD_WEIGHT : 1;
-		if (weight > 1 && !titled && l.textlen > 0) {
+		head = l.type >= GMI_HEADING1 && l.type <= GMI_HEADING3;
+		if (head && !titled && l.textlen > 0) {
 			title = l.text;
 			titlelen = l.textlen;
 			titled = 1;
 		}
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
-			if (tally_add(ix, &ta, w.folded, weight) == -1)
+			if (tally_add(ix, &ta, w.folded, head) == -1)
 				goto out;
-			total += weight;
+			total += !head;
 		}
 	}
 	if (doc_new(ix, path, title, titlelen) == -1)
@@ -551,14 +568,15 @@ search_put(struct search_index *ix, const char *path, const char *text,
 	ix->live++;
 	ix->totlen += total;
 	for (i = 0; i < ta.n; i++)
-		if (term_add(ix, ta.term[i], ix->ndocs - 1, ta.tf[i]) == -1) {
+		if (term_add(ix, ta.term[i], ix->ndocs - 1, ta.count[i].tf,
+		    ta.count[i].th) == -1) {
 			search_remove(ix, path);	/* no half-indexed page */
 			goto out;
 		}
 	r = 0;
 out:
 	free(ta.term);
-	free(ta.tf);
+	free(ta.count);
 	return r;
 }
 
@@ -685,16 +703,20 @@ cand_cmp(const void *a, const void *b)
 	return x->doc < y->doc ? -1 : x->doc > y->doc;
 }
 
+/* BM25 of one posting: the body normalised by length, headings not. */
 static double
-bm25(const struct search_index *ix, const struct term *t, uint32_t tf,
-    uint32_t dl)
+bm25(const struct search_index *ix, const struct term *t,
+    const struct posting *p)
 {
 	double	n = ix->live, df = t->df < ix->live ? t->df : ix->live;
 	double	avg = ix->live ? (double)ix->totlen / ix->live : 1;
 	double	idf = log(1 + (n - df + 0.5) / (df + 0.5));
+	double	dl = ix->docs[p->doc].len, body, head;
 
-	return idf * tf * (BM25_K1 + 1) /
-	    (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / (avg > 0 ? avg : 1)));
+	body = p->tf * (BM25_K1 + 1) /
+	    (p->tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / (avg > 0 ? avg : 1)));
+	head = p->th * (BM25_K1 + 1) / (p->th + BM25_K1);
+	return idf * (body + HEAD_BOOST * head);
 }
 
 /* Keeps the candidates that hold term t too, adding its score. */
@@ -714,8 +736,7 @@ intersect(const struct search_index *ix, struct cand *c, size_t n,
 			j++;
 		else {
 			c[k].doc = c[i].doc;
-			c[k++].score = c[i].score +
-			    bm25(ix, t, v[j].tf, ix->docs[v[j].doc].len);
+			c[k++].score = c[i].score + bm25(ix, t, &v[j]);
 			i++;
 			j++;
 		}
@@ -759,7 +780,7 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 	for (i = 0; i < cnt; i++)
 		if (v[i].doc < ix->ndocs && ix->docs[v[i].doc].path != NULL) {
 			c[k].doc = v[i].doc;
-			c[k++].score = bm25(ix, rare, v[i].tf, ix->docs[v[i].doc].len);
+			c[k++].score = bm25(ix, rare, &v[i]);
 		}
 	free(v);
 	for (j = 0; j < nt && k > 0; j++)
