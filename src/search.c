@@ -600,7 +600,7 @@ search_parse(const char *q, size_t len, struct search_query *sq,
 {
 	struct word	 w;
 	size_t		 i = 0, end, pos;
-	int		 quoted;
+	int		 quoted, first;
 
 	memset(sq, 0, sizeof *sq);
 	if (len > SEARCH_QUERY_MAX) {
@@ -620,14 +620,16 @@ search_parse(const char *q, size_t len, struct search_query *sq,
 		} else
 			for (end = i; end < len && q[end] != '"'; end++)
 				;
-		if (quoted)
-			sq->nphrases++;
+		first = sq->nterms;
 		for (pos = 0; next_word(q + i, end - i, &pos, &w) &&
 		    sq->nterms < SEARCH_TERMS_MAX;) {
 			memcpy(sq->term[sq->nterms].word, w.folded,
 			    strlen(w.folded) + 1);
-			sq->term[sq->nterms++].phrase = quoted ? sq->nphrases : 0;
+			sq->term[sq->nterms++].phrase = quoted ? sq->nphrases + 1 : 0;
 		}
+		/* A quoted stretch without words ("", "!!!") is no phrase. */
+		if (quoted && sq->nterms > first)
+			sq->nphrases++;
 		i = end + (end < len);		/* past the closing quote */
 	}
 	return 0;
