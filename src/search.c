@@ -10,6 +10,7 @@
  * postings behind until compaction, which runs once dead pages outnumber
  * live ones.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@ struct posting {
 
 struct term {
 	struct term	*next;		/* hash chain */
-	uint8_t		*post;		/* varints: doc delta, body count, heading count */
+	uint8_t		*post;		/* varints: doc delta, body count << 1 | has
+					   heading count, [heading count] */
 	size_t		 len;
 	size_t		 cap;
 	uint32_t	 last;		/* last doc added, for the delta */
@@ -88,6 +90,8 @@ hash_str(const char *s)
 static int
 word_char(ucs4_t c)
 {
+	if (c < 0x80)
+		return isalnum((int)c);
 	return uc_is_general_category(c, UC_CATEGORY_L) ||
 	    uc_is_general_category(c, UC_CATEGORY_N) ||
 	    uc_is_general_category(c, UC_CATEGORY_M);
@@ -101,6 +105,17 @@ search_fold(const char *s, size_t len, char *out, size_t outsz)
 	ucs4_t		 c;
 	int		 n;
 
+	/* ASCII letters and digits fold to themselves, lower-cased. */
+	for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
+		;
+	if (i == len) {
+		for (i = 0; i < len && o + 1 < outsz; i++)
+			if (isalnum((unsigned char)s[i]))
+				out[o++] = tolower((unsigned char)s[i]);
+		out[o] = '\0';
+		return o > 0 ? 0 : -1;
+	}
+	i = 0;
 	f = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFKD, tmp, &flen);
 	if (f == NULL)
 		return -1;
@@ -124,6 +139,17 @@ search_fold(const char *s, size_t len, char *out, size_t outsz)
 	return o > 0 ? 0 : -1;
 }
 
+/* The character at s[i] and its length; ASCII without a call. */
+static int
+char_at(const char *s, size_t len, size_t i, ucs4_t *c)
+{
+	if ((unsigned char)s[i] < 0x80) {
+		*c = (unsigned char)s[i];
+		return 1;
+	}
+	return u8_mbtouc(c, (const uint8_t *)s + i, len - i);
+}
+
 /* The next word in s from *pos; 0 at the end. */
 static int
 next_word(const char *s, size_t len, size_t *pos, struct word *w)
@@ -134,7 +160,7 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 
 	for (;;) {
 		while (i < len) {
-			n = u8_mbtouc(&c, (const uint8_t *)s + i, len - i);
+			n = char_at(s, len, i, &c);
 			if (word_char(c) && c != 0xfffd)
 				break;
 			i += n > 0 ? n : 1;
@@ -145,7 +171,7 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 		}
 		start = i;
 		while (i < len) {
-			n = u8_mbtouc(&c, (const uint8_t *)s + i, len - i);
+			n = char_at(s, len, i, &c);
 			if (!word_char(c) || c == 0xfffd)
 				break;
 			i += n > 0 ? n : 1;
@@ -205,9 +231,10 @@ term_add(struct search_index *ix, struct term *t, uint32_t doc, uint32_t tf,
 {
 	uint32_t	delta = t->df == 0 ? doc : doc - t->last;
 
+	/* Most postings have no heading count: a flag bit says if one follows. */
 	if (put_varint(t, delta, &ix->bytes) == -1 ||
-	    put_varint(t, tf, &ix->bytes) == -1 ||
-	    put_varint(t, th, &ix->bytes) == -1)
+	    put_varint(t, tf << 1 | (th > 0), &ix->bytes) == -1 ||
+	    (th > 0 && put_varint(t, th, &ix->bytes) == -1))
 		return -1;
 	t->last = doc;
 	t->df++;
@@ -227,7 +254,10 @@ term_postings(const struct term *t, size_t *n)
 	while (i < t->len && k < t->df) {
 		i = get_varint(t->post, t->len, i, &d);
 		i = get_varint(t->post, t->len, i, &tf);
-		i = get_varint(t->post, t->len, i, &th);
+		th = 0;
+		if (tf & 1)
+			i = get_varint(t->post, t->len, i, &th);
+		tf >>= 1;
 		doc = k == 0 ? d : doc + d;
 		v[k].doc = doc;
 		v[k].tf = tf;
@@ -436,58 +466,76 @@ search_remove(struct search_index *ix, const char *path)
 		(void)compact(ix);
 }
 
-/* The weighted words of one page, before they join the posting lists. */
+/* The words of one page and their counts, before they join the posting lists. */
 struct tally {
 	struct term	**term;
 	struct posting	 *count;	/* doc unused */
 	size_t		  n;
 	size_t		  cap;
+	uint32_t	 *slot;		/* open addressing: index + 1, 0 empty */
+	size_t		  mask;
 };
 
-static void
-tally_count(struct posting *p, int head)
+static size_t
+tally_hash(const struct term *t, size_t mask)
 {
-	if (head)
-		p->th++;
-	else
-		p->tf++;
+	return ((uintptr_t)t >> 4) * 2654435761u & mask;
+}
+
+static int
+tally_grow(struct tally *ta)
+{
+	size_t		 cap = ta->cap ? ta->cap * 2 : 64, i, h;
+	struct term	**nt;
+	struct posting	 *nc;
+	uint32_t	 *ns;
+
+	if ((nt = realloc(ta->term, cap * sizeof *nt)) == NULL)
+		return -1;
+	ta->term = nt;
+	if ((nc = realloc(ta->count, cap * sizeof *nc)) == NULL)
+		return -1;
+	ta->count = nc;
+	if ((ns = calloc(2 * cap, sizeof *ns)) == NULL)
+		return -1;
+	free(ta->slot);
+	ta->slot = ns;
+	ta->mask = 2 * cap - 1;
+	ta->cap = cap;
+	for (i = 0; i < ta->n; i++) {
+		for (h = tally_hash(ta->term[i], ta->mask); ns[h] != 0;
+		    h = (h + 1) & ta->mask)
+			;
+		ns[h] = i + 1;
+	}
+	return 0;
 }
 
 static int
 tally_add(struct search_index *ix, struct tally *ta, const char *word, int head)
 {
 	struct term	*t;
-	size_t		 i;
+	size_t		 h;
+	uint32_t	 i;
 
 	if ((t = term_get(ix, word)) == NULL)
 		return -1;
-	/* Pages repeat few distinct words a lot: the last ones are likely. */
-	for (i = ta->n; i-- > 0 && i + 64 > ta->n;)
-		if (ta->term[i] == t) {
-			tally_count(&ta->count[i], head);
-			return 0;
-		}
-	for (i = 0; i + 64 < ta->n; i++)
-		if (ta->term[i] == t) {
-			tally_count(&ta->count[i], head);
-			return 0;
-		}
-	if (ta->n == ta->cap) {
-		size_t		 cap = ta->cap ? ta->cap * 2 : 64;
-		struct term	**nt = realloc(ta->term, cap * sizeof *nt);
-		struct posting	 *nc;
-
-		if (nt == NULL)
-			return -1;
-		ta->term = nt;
-		if ((nc = realloc(ta->count, cap * sizeof *nc)) == NULL)
-			return -1;
-		ta->count = nc;
-		ta->cap = cap;
+	if (ta->n == ta->cap && tally_grow(ta) == -1)
+		return -1;
+	for (h = tally_hash(t, ta->mask); (i = ta->slot[h]) != 0;
+	    h = (h + 1) & ta->mask)
+		if (ta->term[i - 1] == t)
+			break;
+	if (i == 0) {
+		i = ++ta->n;
+		ta->slot[h] = i;
+		ta->term[i - 1] = t;
+		memset(&ta->count[i - 1], 0, sizeof ta->count[i - 1]);
 	}
-	ta->term[ta->n] = t;
-	memset(&ta->count[ta->n], 0, sizeof ta->count[ta->n]);
-	tally_count(&ta->count[ta->n++], head);
+	if (head)
+		ta->count[i - 1].th++;
+	else
+		ta->count[i - 1].tf++;
 	return 0;
 }
 
@@ -537,7 +585,7 @@ search_put(struct search_index *ix, const char *path, const char *text,
 {
 	struct gmi_parser	 p;
 	struct gmi_line		 l;
-	struct tally		 ta = { NULL, NULL, 0, 0 };
+	struct tally		 ta = { NULL, NULL, 0, 0, NULL, 0 };
 	struct word		 w;
 	const char		*title = path;
 	size_t			 titlelen = strlen(path), pos, i;
@@ -577,7 +625,25 @@ search_put(struct search_index *ix, const char *path, const char *text,
 out:
 	free(ta.term);
 	free(ta.count);
+	free(ta.slot);
 	return r;
+}
+
+void
+search_trim(struct search_index *ix)
+{
+	struct term	*t;
+	uint8_t		*p;
+	size_t		 i;
+
+	for (i = 0; i <= ix->tmask; i++)
+		for (t = ix->terms[i]; t != NULL; t = t->next)
+			if (t->cap > t->len && t->len > 0 &&
+			    (p = realloc(t->post, t->len)) != NULL) {
+				ix->bytes -= t->cap - t->len;
+				t->post = p;
+				t->cap = t->len;
+			}
 }
 
 size_t
@@ -641,23 +707,24 @@ struct window {
 	size_t	n;		/* words seen in all */
 };
 
+/* Where each phrase's words stand in the query. */
+struct phrase {
+	int	first;
+	int	k;
+};
+
 static int
-phrase_at_end(const struct window *win, const struct search_query *sq, int ph)
+phrase_at_end(const struct window *win, const struct search_query *sq,
+    const struct phrase *ph)
 {
-	int	i, k = 0, first = -1;
+	int	i;
 
-	for (i = 0; i < sq->nterms; i++)
-		if (sq->term[i].phrase == ph) {
-			if (first == -1)
-				first = i;
-			k++;
-		}
-	if (k == 0 || win->n < (size_t)k)
+	if (win->n < (size_t)ph->k)
 		return 0;
-	for (i = 0; i < k; i++) {
-		size_t slot = (win->n - k + i) % SEARCH_TERMS_MAX;
+	for (i = 0; i < ph->k; i++) {
+		size_t slot = (win->n - ph->k + i) % SEARCH_TERMS_MAX;
 
-		if (strcmp(win->word[slot], sq->term[first + i].word) != 0)
+		if (strcmp(win->word[slot], sq->term[ph->first + i].word) != 0)
 			return 0;
 	}
 	return 1;
@@ -667,24 +734,35 @@ phrase_at_end(const struct window *win, const struct search_query *sq, int ph)
 static int
 phrases_match(const char *text, size_t len, const struct search_query *sq)
 {
+	struct phrase		 ph[SEARCH_TERMS_MAX];
 	struct gmi_parser	 p;
 	struct gmi_line		 l;
 	struct window		 win;
 	struct word		 w;
 	unsigned		 found = 0, all = (1u << sq->nphrases) - 1;
-	size_t			 pos;
-	int			 ph;
+	size_t			 pos, wl;
+	int			 i, last;
 
-	memset(&win, 0, sizeof win);
+	memset(ph, 0, sizeof ph);
+	for (i = sq->nterms; i-- > 0;)
+		if (sq->term[i].phrase > 0) {
+			ph[sq->term[i].phrase - 1].first = i;
+			ph[sq->term[i].phrase - 1].k++;
+		}
+	win.n = 0;
 	gemtext_init(&p, text, len);
 	while (gemtext_next(&p, &l) && found != all) {
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
-			memcpy(win.word[win.n % SEARCH_TERMS_MAX], w.folded,
-			    strlen(w.folded) + 1);
+			wl = strlen(w.folded);
+			memcpy(win.word[win.n % SEARCH_TERMS_MAX], w.folded, wl + 1);
 			win.n++;
-			for (ph = 1; ph <= sq->nphrases; ph++)
-				if (phrase_at_end(&win, sq, ph))
-					found |= 1u << (ph - 1);
+			/* Only a phrase's last word can complete it. */
+			for (i = 0; i < sq->nphrases; i++) {
+				last = ph[i].first + ph[i].k - 1;
+				if (strcmp(w.folded, sq->term[last].word) == 0 &&
+				    phrase_at_end(&win, sq, &ph[i]))
+					found |= 1u << i;
+			}
 		}
 	}
 	return found == all;
@@ -705,20 +783,25 @@ cand_cmp(const void *a, const void *b)
 	return x->doc < y->doc ? -1 : x->doc > y->doc;
 }
 
-/* BM25 of one posting: the body normalised by length, headings not. */
 static double
-bm25(const struct search_index *ix, const struct term *t,
-    const struct posting *p)
+idf(const struct search_index *ix, const struct term *t)
 {
 	double	n = ix->live, df = t->df < ix->live ? t->df : ix->live;
+
+	return log(1 + (n - df + 0.5) / (df + 0.5));
+}
+
+/* BM25 of one posting: the body normalised by length, headings not. */
+static double
+bm25(const struct search_index *ix, double w, const struct posting *p)
+{
 	double	avg = ix->live ? (double)ix->totlen / ix->live : 1;
-	double	idf = log(1 + (n - df + 0.5) / (df + 0.5));
 	double	dl = ix->docs[p->doc].len, body, head;
 
 	body = p->tf * (BM25_K1 + 1) /
 	    (p->tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / (avg > 0 ? avg : 1)));
 	head = p->th * (BM25_K1 + 1) / (p->th + BM25_K1);
-	return idf * (body + HEAD_BOOST * head);
+	return w * (body + HEAD_BOOST * head);
 }
 
 /* Keeps the candidates that hold term t too, adding its score. */
@@ -727,6 +810,7 @@ intersect(const struct search_index *ix, struct cand *c, size_t n,
     const struct term *t)
 {
 	struct posting	*v;
+	double		 w = idf(ix, t);
 	size_t		 cnt, i = 0, j = 0, k = 0;
 
 	if ((v = term_postings(t, &cnt)) == NULL)
@@ -738,7 +822,7 @@ intersect(const struct search_index *ix, struct cand *c, size_t n,
 			j++;
 		else {
 			c[k].doc = c[i].doc;
-			c[k++].score = c[i].score + bm25(ix, t, &v[j]);
+			c[k++].score = c[i].score + bm25(ix, w, &v[j]);
 			i++;
 			j++;
 		}
@@ -756,6 +840,7 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 	struct posting		*v;
 	struct cand		*c;
 	size_t			 cnt, i, k = 0;
+	double			 w;
 	int			 nt = 0, j, dup;
 
 	*n = 0;
@@ -779,10 +864,11 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 		free(v);
 		return NULL;
 	}
+	w = idf(ix, rare);
 	for (i = 0; i < cnt; i++)
 		if (v[i].doc < ix->ndocs && ix->docs[v[i].doc].path != NULL) {
 			c[k].doc = v[i].doc;
-			c[k++].score = bm25(ix, rare, &v[i]);
+			c[k++].score = bm25(ix, w, &v[i]);
 		}
 	free(v);
 	for (j = 0; j < nt && k > 0; j++)
@@ -792,33 +878,95 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 	return c;
 }
 
+/* Heap order for the best-k selection: the worst kept candidate on top. */
+static int
+worse(const struct cand *a, const struct cand *b)
+{
+	return cand_cmp(a, b) > 0;
+}
+
+static void
+heap_down(struct cand *h, size_t n, size_t i)
+{
+	size_t		l, m;
+	struct cand	tmp;
+
+	for (;;) {
+		m = i;
+		l = 2 * i + 1;
+		if (l < n && worse(&h[l], &h[m]))
+			m = l;
+		if (l + 1 < n && worse(&h[l + 1], &h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		tmp = h[i];
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+/* Moves the best k of n candidates to the front, in order; returns k. */
+static size_t
+best(struct cand *c, size_t n, size_t k)
+{
+	size_t	i;
+
+	if (k >= n || k == 0) {
+		qsort(c, n, sizeof *c, cand_cmp);
+		return k < n ? k : n;
+	}
+	for (i = k / 2; i-- > 0;)
+		heap_down(c, k, i);
+	for (i = k; i < n; i++)
+		if (worse(&c[0], &c[i])) {
+			c[0] = c[i];
+			heap_down(c, k, 0);
+		}
+	qsort(c, k, sizeof *c, cand_cmp);
+	return k;
+}
+
 size_t
 search_run(struct search_index *ix, const struct search_query *sq,
     size_t offset, struct search_hit *hits, size_t max, size_t *total,
-    search_text_fn text, void *arg)
+    int *exact, search_text_fn text, void *arg)
 {
 	struct cand	*c;
 	const char	*body;
-	size_t		 n, i, k = 0, out = 0, blen;
+	size_t		 n, i, k = 0, out = 0, blen, need = offset + max, sorted;
 
 	*total = 0;
+	*exact = 1;
 	if (sq->nterms == 0 || (c = candidates(ix, sq, &n)) == NULL)
 		return 0;
-	qsort(c, n, sizeof *c, cand_cmp);
 	if (sq->nphrases > 0) {
-		for (i = 0; i < n && i < VERIFY_MAX; i++)
+		/*
+		 * Phrases are checked against the text, best first, until the
+		 * page asked for and one more are found: the count is then
+		 * a lower bound.
+		 */
+		sorted = best(c, n, 4 * need + 64);
+		for (i = 0; i < n && i < VERIFY_MAX && k <= need; i++) {
+			if (i == sorted)	/* past the best: order the rest */
+				sorted += best(c + i, n - i, n - i);
 			if (text != NULL &&
 			    text(arg, ix->docs[c[i].doc].path, &body, &blen) == 0 &&
 			    phrases_match(body, blen, sq))
 				c[k++] = c[i];
-		n = k;
+		}
+		*exact = i == n;
+		*total = k;
+	} else {
+		*total = n;
+		k = best(c, n, need);
 	}
-	for (i = offset; i < n && out < max; i++) {
+	for (i = offset; i < k && out < max; i++) {
 		hits[out].path = ix->docs[c[i].doc].path;
 		hits[out].title = ix->docs[c[i].doc].title;
 		hits[out++].score = c[i].score;
 	}
-	*total = n;
 	free(c);
 	return out;
 }

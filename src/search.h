@@ -44,6 +44,8 @@ void	search_free(struct search_index *);
 /* Adds a page, or replaces the page at path; -1 when out of memory. */
 int	search_put(struct search_index *, const char *, const char *, size_t);
 void	search_remove(struct search_index *, const char *);
+/* Gives back the slack of the posting lists, after a bulk build. */
+void	search_trim(struct search_index *);
 size_t	search_docs(const struct search_index *);
 /* Bytes the index holds (postings, words, pages), for the budget. */
 size_t	search_memory(const struct search_index *);
@@ -57,11 +59,14 @@ int	search_parse(const char *, size_t, struct search_query *, const char **);
 
 /*
  * Runs a query: hits from offset on, at most max, best first; the number
- * of all matching pages in *total. text may be NULL when the query has
- * no phrase.
+ * of matching pages in *total, which is all of them when *exact, else
+ * (phrases are checked against the text only as far as needed) a lower
+ * bound past the hits returned. text may be NULL when the query has no
+ * phrase.
  */
 size_t	search_run(struct search_index *, const struct search_query *,
-	    size_t, struct search_hit *, size_t, size_t *, search_text_fn, void *);
+	    size_t, struct search_hit *, size_t, size_t *, int *,
+	    search_text_fn, void *);
 
 /* A line of the page around the first matched word, at most ~200 bytes. */
 void	search_excerpt(const char *, size_t, const struct search_query *,

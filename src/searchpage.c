@@ -87,11 +87,12 @@ search_page(const struct site *s, const char *words, size_t len, int page,
 	struct search_hit	 hits[SEARCH_PAGE];
 	char			 line[128];
 	size_t			 n, total, i, from;
+	int			 exact;
 
 	if (search_parse(words, len, &sq, errstr) == -1)
 		return -1;
 	from = (size_t)(page - 1) * SEARCH_PAGE;
-	n = search_run(s->search, &sq, from, hits, SEARCH_PAGE, &total,
+	n = search_run(s->search, &sq, from, hits, SEARCH_PAGE, &total, &exact,
 	    page_text, (void *)(uintptr_t)s);
 	buf_adds(b, "# Search: ");
 	add_line_text(b, words, len);
@@ -103,16 +104,21 @@ search_page(const struct site *s, const char *words, size_t len, int page,
 	else if (n == 0)
 		buf_adds(b, "No more results.\n\n");
 	else {
-		snprintf(line, sizeof line, "%zu page%s match%s; %zu to %zu:\n\n",
-		    total, total == 1 ? "" : "s", total == 1 ? "es" : "",
-		    from + 1, from + n);
+		snprintf(line, sizeof line, "%s%zu page%s match%s; %zu to %zu:\n\n",
+		    exact ? "" : "At least ", total, total == 1 ? "" : "s",
+		    total == 1 ? "es" : "", from + 1, from + n);
 		buf_adds(b, line);
 	}
 	for (i = 0; i < n; i++)
 		add_hit(b, s, &hits[i], &sq);
 	if (from + n < total) {
-		snprintf(line, sizeof line, "Next results (%zu to %zu)", from + n + 1,
-		    from + n + SEARCH_PAGE < total ? from + n + SEARCH_PAGE : total);
+		if (exact)
+			snprintf(line, sizeof line, "Next results (%zu to %zu)",
+			    from + n + 1, from + n + SEARCH_PAGE < total ?
+			    from + n + SEARCH_PAGE : total);
+		else
+			snprintf(line, sizeof line, "Next results (from %zu)",
+			    from + n + 1);
 		add_page_link(b, s, words, page + 1, gopher, line);
 	}
 	if (page > 1)
@@ -152,5 +158,6 @@ search_build(struct site *s)
 	if ((s->search = search_new()) == NULL)
 		return -1;
 	snapshot_walk(s->snap, index_node, &b);
+	search_trim(s->search);
 	return b.failed ? -1 : 0;
 }

@@ -60,6 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			*q = fuzz_cstr(data, size), *page, folded[SEARCH_WORD_MAX + 1];
 	struct text		 text;
 	size_t			 total, i;
+	int			 exact;
 	int			 r, valid, t;
 
 	valid = size <= SEARCH_QUERY_MAX && utf8_valid(q, size);
@@ -94,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((ix = search_new()) == NULL)
 		abort();
 	FUZZ_ASSERT(search_put(ix, "/p.gmi", page, size + 3) == 0, "put");
-	FUZZ_ASSERT(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, page_text,
+	FUZZ_ASSERT(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, page_text,
 	    &text) == (sq.nterms > 0 ? 1u : 0u), "recall: %zu found", total);
 	buf_init(&ex);
 	search_excerpt(page, size + 3, &sq, &ex);
@@ -102,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    ex.len), "excerpt of %zu bytes", ex.len);
 	buf_free(&ex);
 	search_remove(ix, "/p.gmi");
-	FUZZ_ASSERT(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, page_text,
+	FUZZ_ASSERT(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, page_text,
 	    &text) == 0 && search_docs(ix) == 0, "a removed page is found");
 	search_free(ix);
 	free(page);

@@ -126,6 +126,12 @@ expect_contains "page 1 links the next page" "=> /search/2?zebra Next results (2
 r=$(gem_req "$(gem_url /search/2)?zebra")
 expect_eq "page 2 holds the other 5" 5 "$(links "$r" | wc -l)"
 expect_contains "page 2 links back" "=> /search/1?zebra Previous results" "$r"
+# A phrase is checked against the pages only as far as the page asked for.
+r=$(gsearch '%22zebra%20lives%22')
+expect_contains "a phrase on page 1: a lower bound" "At least 21 pages match; 1 to 20:" "$r"
+expect_contains "and the next page" "Next results (from 21)" "$r"
+r=$(gem_req "$(gem_url /search/2)?%22zebra%20lives%22")
+expect_contains "a phrase on the last page: the whole count" "25 pages match; 21 to 25:" "$r"
 r=$(goph_sel $'/search\tzebra')
 expect_contains "Gopher: the next page is a menu selector with the words" \
     $'1Next results (21 to 25)\t/search/2/zebra\tlocalhost' "$r"

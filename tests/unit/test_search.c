@@ -47,9 +47,10 @@ run(struct search_index *ix, const char *q, char *out, size_t outsz)
 	struct search_hit	 hits[SEARCH_PAGE];
 	const char		*errstr;
 	size_t			 n, total, i;
+	int			 exact;
 
 	assert_int_equal(search_parse(q, strlen(q), &sq, &errstr), 0);
-	n = search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, text_of, NULL);
+	n = search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, text_of, NULL);
 	assert_int_equal(n, total);
 	out[0] = '\0';
 	for (i = 0; i < n; i++) {
@@ -193,6 +194,34 @@ test_update_and_remove(void **state)
 	search_free(ix);
 }
 
+/* A page of many distinct words, each twice: one posting per word. */
+static void
+test_many_words(void **state)
+{
+	struct search_index	*ix = search_new();
+	struct search_query	 sq;
+	struct search_hit	 hits[SEARCH_PAGE];
+	const char		*errstr;
+	char			 page[20000], q[16];
+	size_t			 len = 0, total, i;
+	int			 exact, round;
+
+	(void)state;
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 1000; i++)
+			len += snprintf(page + len, sizeof page - len, "%sw%zu ",
+			    i % 15 == 0 ? "\n" : "", i);
+	assert_int_equal(search_put(ix, "/many.gmi", page, len), 0);
+	for (i = 0; i < 1000; i += 7) {
+		snprintf(q, sizeof q, "w%zu", i);
+		assert_int_equal(search_parse(q, strlen(q), &sq, &errstr), 0);
+		assert_int_equal(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total,
+		    &exact, NULL, NULL), 1);
+		assert_int_equal(total, 1);
+	}
+	search_free(ix);
+}
+
 static void
 test_excerpt(void **state)
 {
@@ -235,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_phrases),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_update_and_remove),
+		cmocka_unit_test(test_many_words),
 		cmocka_unit_test(test_excerpt),
 	};
 
