@@ -11,12 +11,12 @@ ifdef WERROR
 CFLAGS	+= -Werror
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lm
 
 # Debian packages: the server's build (all of `make run` needs) and the
 # tests' (`make check`); DEPS is both, for tests/deps.sh.
 BUILD_DEPS = gcc make pkg-config libevent-dev libssl-dev libinih-dev openssl \
-	   libidn2-dev
+	   libidn2-dev libunistring-dev
 TEST_DEPS = libcmocka-dev curl lynx python3 procps valgrind clang \
 	   libclang-rt-14-dev iproute2 haproxy faketime
 DEPS	 = $(BUILD_DEPS) $(TEST_DEPS)

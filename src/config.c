@@ -57,7 +57,7 @@ struct config_ctx {
 	char			 secname[1400];	/* "[host example.org]" */
 	struct host_config	*host;
 	struct path_rule	*path;
-	uint32_t		 seen;		/* keys set in this section */
+	uint64_t		 seen;		/* keys set in this section */
 	int			 action_seen;	/* redirect or gone, in this [path] */
 	int			 server_seen;
 	int			 chroot_line;
@@ -90,6 +90,7 @@ static int	cfg_gopher(struct config_ctx *, const struct config_key *, const char
 static int	cfg_aliases(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_lang(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_action(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_search(struct config_ctx *, const struct config_key *, const char *);
 
 #define FIELD(type, member) \
 	offsetof(struct type, member), sizeof(((struct type *)0)->member)
@@ -114,6 +115,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_HOST, "listing", cfg_bool, FIELD(host_config, listing), 0, 0 },
 	{ SEC_HOST, "gopher", cfg_gopher, FIELD(host_config, gopher), 0, 0 },
 	{ SEC_HOST, "gopher_proxy", cfg_bool, FIELD(host_config, gopher_proxy), 0, 0 },
+	{ SEC_HOST, "search", cfg_search, FIELD(host_config, search), 0, 0 },
 	{ SEC_PATH, "redirect", cfg_action, FIELD(path_rule, target),
 	    PATH_REDIRECT, 0 },
 	{ SEC_PATH, "permanent_redirect", cfg_action, FIELD(path_rule, target),
@@ -124,7 +126,7 @@ static const struct config_key config_keys[] = {
 };
 
 #define CONFIG_NKEYS	(sizeof config_keys / sizeof config_keys[0])
-_Static_assert(CONFIG_NKEYS <= 32, "config_ctx.seen has 32 bits");
+_Static_assert(CONFIG_NKEYS <= 64, "config_ctx.seen has 64 bits");
 
 /* Records the first error only; line 0 means the file as a whole. */
 static int __attribute__((format(printf, 3, 4)))
@@ -454,6 +456,32 @@ cfg_action(struct config_ctx *ctx, const struct config_key *k, const char *v)
 	return cfg_str(ctx, k, v);
 }
 
+/*
+ * search = off, or the path of the search page: absolute, canonical, not
+ * "/" itself, no trailing slash, no dotfile (those are never served).
+ */
+static int
+cfg_search(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	char		 canon[256], q[80];
+	const char	*errstr;
+
+	if (strcmp(v, "off") == 0) {
+		ctx->host->search[0] = '\0';
+		return 0;
+	}
+	if (v[0] != '/' || config_has_ctl(v) || strchr(v, '\t') != NULL ||
+	    strchr(v, '?') != NULL || strchr(v, ' ') != NULL ||
+	    path_canon(v, canon, sizeof canon, &errstr) == -1 ||
+	    strcmp(canon, v) != 0 || strcmp(v, "/") == 0 ||
+	    v[strlen(v) - 1] == '/' || path_hidden(v))
+		return config_fail(ctx, ctx->lineno, "invalid search path '%s' "
+		    "(want off, or a canonical absolute path such as /search, "
+		    "without spaces, '?' or a trailing slash)",
+		    config_quote(v, q, sizeof q));
+	return cfg_str(ctx, k, v);
+}
+
 /* restricted-name = 1*127 of ALPHA / DIGIT / "!#$&-^_.+" (RFC 6838) */
 static size_t
 config_token(const char *s)
@@ -536,10 +564,10 @@ config_set(struct config_ctx *ctx, const char *name, const char *v)
 	if (i == CONFIG_NKEYS)
 		return config_fail(ctx, ctx->lineno, "unknown key '%s' in %s", q,
 		    ctx->secname);
-	if (ctx->seen & (1u << i))
+	if (ctx->seen & (UINT64_C(1) << i))
 		return config_fail(ctx, ctx->lineno, "duplicate key '%s' in %s", q,
 		    ctx->secname);
-	ctx->seen |= 1u << i;
+	ctx->seen |= UINT64_C(1) << i;
 	k = &config_keys[i];
 	return k->set(ctx, k, v);
 }

@@ -45,6 +45,7 @@ struct host_config {
 	char			 lang[65];	/* "" when not set */
 	int			 listing;	/* directory listings: default 1 */
 	struct listen_addr	 gopher;	/* port 0: no Gopher for this host */
+	char			 search[256];	/* the search page's path; "" off */
 	int			 gopher_proxy;	/* expect a PROXY header */
 	struct path_rule	 paths[CONFIG_MAX_PATHS];
 	int			 npaths;

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "compat.h"
 #include "gemini.h"
+#include "searchpage.h"
 #include "url.h"
 
 #define GEMINI_DEFAULT_PORT	1965
@@ -83,6 +85,48 @@ gemini_node(struct conn *c, const struct site *s, const struct node *n)
 	conn_finish(c);
 }
 
+/* The search page: a prompt without a query, the results with one. */
+static void
+gemini_search(struct conn *c, const struct site *s, const struct url *u,
+    const struct result *res)
+{
+	char		 words[URL_MAX + 1], hdr[128];
+	const char	*errstr, *lang;
+	struct buf	 b;
+
+	if (u->has_query && u->query[0] != '\0') {
+		if (url_decode(u->query, strlen(u->query), words, sizeof words,
+		    &errstr) == -1) {
+			gemini_bad(c, errstr);
+			return;
+		}
+	} else if (res->target[0] != '\0')
+		strlcpy(words, res->target, sizeof words);
+	else {
+		gemini_reply(c, "10", "Search this capsule");
+		return;
+	}
+	lang = s->conf->lang[0] != '\0' ? s->conf->lang : NULL;
+	snprintf(hdr, sizeof hdr, "20 text/gemini%s%s\r\n", lang ? "; lang=" : "",
+	    lang ? lang : "");
+	buf_init(&b);
+	buf_adds(&b, hdr);
+	if (search_page(s, words, strlen(words), res->page, 0, &b, &errstr) == -1) {
+		buf_free(&b);
+		gemini_bad(c, errstr);
+		return;
+	}
+	if (b.failed) {
+		buf_free(&b);
+		gemini_reply(c, "40", "Temporary failure");
+		return;
+	}
+	conn_set_status(c, "20");
+	conn_send_copy(c, b.data, b.len);
+	buf_free(&b);
+	conn_finish(c);
+}
+
 static void
 gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
 {
@@ -111,6 +155,9 @@ gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
 		break;
 	case RESULT_OTHER_HOST:
 		gemini_reply(c, "53", "Host not served");
+		break;
+	case RESULT_SEARCH:
+		gemini_search(c, res.site, u, &res);
 		break;
 	}
 }

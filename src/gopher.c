@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "gopher.h"
 #include "gophermap.h"
+#include "searchpage.h"
 #include "url.h"
 
 static void
@@ -68,11 +69,66 @@ gopher_node(struct conn *c, const struct site *s, const struct node *n)
 static void	gopher_route(struct conn *, const struct gopher_cfg *,
 		    struct request *, int);
 
+/* A menu answer built for this request. */
+static void
+gopher_send_menu(struct conn *c, const char *type, struct buf *b)
+{
+	if (b->failed) {
+		buf_free(b);
+		gopher_bad(c);
+		return;
+	}
+	conn_set_status(c, type);
+	conn_send_copy(c, b->data, b->len);
+	buf_free(b);
+	conn_finish(c);
+}
+
+/*
+ * The search selector: with words after the TAB, the results as a menu
+ * (the same gemtext page Gemini gets, through the same renderer);
+ * without, a menu holding the search item, so any client can prompt.
+ */
+static void
+gopher_search(struct conn *c, const struct site *s, const char *words,
+    const struct result *res)
+{
+	struct buf	 page, menu;
+	const char	*errstr, *slash;
+	char		 dir[256], msg[128];
+
+	if (words == NULL || words[0] == '\0')
+		words = res->target;
+	buf_init(&page);
+	buf_init(&menu);
+	if (words[0] == '\0') {
+		buf_adds(&page, "=> ");
+		buf_adds(&page, s->conf->search);
+		buf_adds(&page, " Search this capsule\n");
+	} else if (search_page(s, words, strlen(words), res->page, 1, &page,
+	    &errstr) == -1) {
+		snprintf(msg, sizeof msg, "Bad request: %s", errstr);
+		gophermap_error(&menu, msg);
+		buf_free(&page);
+		conn_set_status(c, "3");
+		gopher_send_menu(c, "3", &menu);
+		return;
+	}
+	strlcpy(dir, s->conf->search, sizeof dir);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		dir[slash - dir + 1] = '\0';
+	if (!page.failed)
+		snapshot_menu(s->snap, dir, page.data, page.len, &menu);
+	menu.failed |= page.failed;
+	buf_free(&page);
+	gopher_send_menu(c, "1", &menu);
+}
+
 static void
 gopher_request(struct conn *c, char *line, size_t len, int crlf)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
-	char			 path[URL_MAX + 2], *tab;
+	char			 path[URL_MAX + 2], words[URL_MAX + 1], *tab, *end;
 	struct request		 req = { NULL, cfg->site, path, NULL };
 	size_t			 i;
 
@@ -82,8 +138,15 @@ gopher_request(struct conn *c, char *line, size_t len, int crlf)
 		gopher_bad(c);
 		return;
 	}
-	if ((tab = memchr(line, '\t', len)) != NULL)
+	if ((tab = memchr(line, '\t', len)) != NULL) {
+		/* Search words, up to a Gopher+ field if one follows. */
+		if ((end = memchr(tab + 1, '\t', line + len - tab - 1)) == NULL)
+			end = line + len;
+		memcpy(words, tab + 1, end - tab - 1);
+		words[end - tab - 1] = '\0';
+		req.query = words;
 		len = tab - line;
+	}
 	for (i = 0; i < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
 			gopher_bad(c);
@@ -125,6 +188,9 @@ gopher_route(struct conn *c, const struct gopher_cfg *cfg,
 		break;
 	case RESULT_GONE:
 		gopher_error(c, cfg->gone, cfg->gone_len);
+		break;
+	case RESULT_SEARCH:
+		gopher_search(c, res.site, req->query, &res);
 		break;
 	case RESULT_NOT_FOUND:
 		gopher_error(c, cfg->notfound, cfg->notfound_len);

@@ -20,6 +20,7 @@
 #include "hostname.h"
 #include "listen.h"
 #include "log.h"
+#include "search.h"
 #include "site.h"
 #include "supervise.h"
 #include "tls.h"
@@ -245,6 +246,7 @@ default_config(struct config *c)
 	strlcpy(h->certdir, c->certdir, sizeof h->certdir);
 	h->listing = 1;
 	h->gopher.port = 70;
+	strlcpy(h->search, "/search", sizeof h->search);
 }
 
 /* The configuration from the file and the flags; also used on reload. */
@@ -288,6 +290,22 @@ raise_nofile(void)
 }
 
 static void
+describe_search(const struct site *s)
+{
+	const char	*path = s->conf->search;
+
+	if (s->search == NULL) {
+		printf("search off\n");
+		return;
+	}
+	printf("search %s: %zu pages indexed, %zu KiB\n", path,
+	    search_docs(s->search), (search_memory(s->search) + 1023) / 1024);
+	if (snapshot_find(s->snap, path) != NULL)
+		printf("warning: %s is a page of %s, which is served instead of "
+		    "the search; choose another search path\n", path, s->name);
+}
+
+static void
 describe(const struct state *st, const struct lspec *ls, int n)
 {
 	char	addr[96], crt[1024], key[1024];
@@ -305,6 +323,7 @@ describe(const struct state *st, const struct lspec *ls, int n)
 		    snapshot_count(st->sites[i].snap, NODE_LARGE));
 		printf("certificate %s%s\n", crt, st->sites[i].ctx == NULL ?
 		    " (to be generated)" : "");
+		describe_search(&st->sites[i]);
 	}
 	for (i = 0; i < n; i++) {
 		listen_format(&ls[i].addr, addr, sizeof addr);

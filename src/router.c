@@ -82,6 +82,40 @@ router_rule(const struct site *s, const char *path, struct result *res)
 	return 1;
 }
 
+/*
+ * The search page: its path, or "PATH/N" for page N of the results, or
+ * "PATH/N/words" (Gopher's way to the next page, as a selector cannot
+ * carry a TAB). 1 if the path is one of these.
+ */
+static int
+router_search(const struct site *s, const char *path, struct result *res)
+{
+	const char	*sp, *p;
+	size_t		 n;
+	long		 page = 0;
+
+	if (s->search == NULL || s->conf == NULL || s->conf->search[0] == '\0')
+		return 0;
+	sp = s->conf->search;
+	n = strlen(sp);
+	if (strncmp(path, sp, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+		return 0;
+	res->kind = RESULT_SEARCH;
+	res->page = 1;
+	if (path[n] == '\0' || path[n + 1] == '\0')
+		return 1;
+	for (p = path + n + 1; *p >= '0' && *p <= '9' && page < 100000; p++)
+		page = page * 10 + (*p - '0');
+	if (p == path + n + 1 || page < 1 || (*p != '\0' && *p != '/')) {
+		router_fail(res, RESULT_NOT_FOUND, "not found");
+		return 1;
+	}
+	res->page = (int)page;
+	if (*p == '/')
+		strlcpy(res->target, p + 1, sizeof res->target);
+	return 1;
+}
+
 void
 router_resolve(const struct router *r, const struct request *req,
     struct result *res)
@@ -113,6 +147,8 @@ router_resolve(const struct router *r, const struct request *req,
 		res->node = n;
 		return;
 	}
+	if (router_search(s, path, res))
+		return;
 	len = strlen(path);
 	if (path[len - 1] != '/') {
 		path[len] = '/';

@@ -7,6 +7,7 @@
 #include "snapshot.h"
 
 struct ssl_ctx_st;
+struct search_index;
 
 /* One virtual host: its settings, its content, its certificate. */
 struct site {
@@ -14,6 +15,7 @@ struct site {
 	const struct host_config *conf;	/* aliases and path rules; may be NULL */
 	struct snapshot		*snap;
 	struct ssl_ctx_st	*ctx;
+	struct search_index	*search;	/* NULL: search is off */
 };
 
 struct request {
@@ -31,6 +33,7 @@ enum result_kind {
 	RESULT_NOT_FOUND,
 	RESULT_BAD_REQUEST,	/* reason says why */
 	RESULT_OTHER_HOST,	/* a host we do not serve */
+	RESULT_SEARCH,		/* the host's search page: page, target = words */
 };
 
 struct result {
@@ -39,6 +42,7 @@ struct result {
 	const struct node	*node;		/* NODE, and REDIRECT's target */
 	char			 target[2 * PATH_MAX_LEN + 2]; /* REDIRECT, MOVED */
 	int			 permanent;	/* MOVED */
+	int			 page;		/* SEARCH: from 1 */
 	const char		*reason;
 };
 

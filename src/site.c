@@ -10,6 +10,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "searchpage.h"
 #include "site.h"
 #include "tls.h"
 
@@ -49,8 +50,14 @@ site_load(struct state *st, int i, int dry_run, char *err, size_t errsz)
 	so.nolisting = !hc->listing;
 	so.rules = hc->paths;
 	so.nrules = hc->npaths;
+	so.search = hc->search[0] != '\0' ? hc->search : NULL;
 	if ((s->snap = snapshot_load(&so, err, errsz)) == NULL)
 		return -1;
+	if (search_build(s) == -1) {
+		snprintf(err, errsz, "content root %s: out of memory building "
+		    "the search index", hc->root);
+		return -1;
+	}
 	for (j = 0; j < hc->naliases; j++)
 		alt[j] = hc->aliases[j];
 	if ((gen = tls_ensure_cert(hc->certdir, hc->name, alt, hc->naliases,
@@ -106,6 +113,7 @@ state_free(struct state *st)
 
 	for (i = 0; i < st->nsites; i++) {
 		snapshot_free(st->sites[i].snap);
+		search_free(st->sites[i].search);
 		SSL_CTX_free(st->sites[i].ctx);
 	}
 	free(st->conf);

@@ -399,6 +399,13 @@ snapshot_classify(void *arg, const char *path, char *type, char *sel,
 	char			 dir[PATH_MAX_LEN + 2];
 
 	if ((n = snapshot_find(s, path)) == NULL) {
+		if (s->opts.search != NULL &&
+		    strncmp(path, s->opts.search, strlen(s->opts.search)) == 0 &&
+		    (path[strlen(s->opts.search)] == '\0' ||
+		    path[strlen(s->opts.search)] == '/')) {
+			*type = path[strlen(s->opts.search)] == '\0' ? '7' : '1';
+			return strlcpy(sel, path, selsz) < selsz ? 0 : -1;
+		}
 		if (strlcpy(dir, path, sizeof dir) >= sizeof dir - 1)
 			return -1;
 		strlcat(dir, "/", sizeof dir);
@@ -468,10 +475,45 @@ render_dir(struct snapshot *s, size_t at)
 	return n->gemini == NULL ? -1 : 0;
 }
 
+void
+snapshot_menu(const struct snapshot *s, const char *dir, const char *text,
+    size_t len, struct buf *b)
+{
+	struct gopher_ctx	 ctx;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.host = s->opts.host;
+	ctx.port = s->opts.gopher_port;
+	ctx.dir = dir;
+	ctx.gemini_host = s->opts.host;
+	ctx.classify = snapshot_classify;
+	ctx.arg = (void *)(uintptr_t)s;
+	gophermap_render(text, len, &ctx, b);
+}
+
+/* The root menu offers the search even when the home page does not link it. */
+static void
+menu_add_search(const struct snapshot *s, struct buf *b)
+{
+	char	item[PATH_MAX_LEN + 300];
+	int	r;
+
+	if (s->opts.search == NULL || b->len < 3 || snapshot_find(s, s->opts.search))
+		return;
+	r = snprintf(item, sizeof item, "\t%s\t", s->opts.search);
+	if (r < 0 || (size_t)r >= sizeof item ||
+	    memmem(b->data, b->len, item, r) != NULL)
+		return;		/* the home page links it already */
+	b->len -= 3;		/* before the ".\r\n" */
+	r = snprintf(item, sizeof item, "7Search this capsule\t%s\t%s\t%d\r\n.\r\n",
+	    s->opts.search, s->opts.host, s->opts.gopher_port);
+	if (r > 0 && (size_t)r < sizeof item)
+		buf_add(b, item, r);
+}
+
 static int
 render_gopher(struct snapshot *s, struct node *n)
 {
-	struct gopher_ctx	 ctx;
 	struct buf		 b;
 	char			 dir[PATH_MAX_LEN + 2], *slash;
 	const char		*body = memchr(n->gemini, '\n', n->gemini_len);
@@ -482,15 +524,10 @@ render_gopher(struct snapshot *s, struct node *n)
 	strlcpy(dir, n->path, sizeof dir);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[1] = '\0';
-	memset(&ctx, 0, sizeof ctx);
-	ctx.host = s->opts.host;
-	ctx.port = s->opts.gopher_port;
-	ctx.dir = dir;
-	ctx.gemini_host = s->opts.host;
-	ctx.classify = snapshot_classify;
-	ctx.arg = s;
 	buf_init(&b);
-	gophermap_render(body, n->gemini_len - (body - n->gemini), &ctx, &b);
+	snapshot_menu(s, dir, body, n->gemini_len - (body - n->gemini), &b);
+	if (strcmp(n->path, "/") == 0)
+		menu_add_search(s, &b);
 	n->gopher = buf_take(&b, &n->gopher_len);
 	return n->gopher == NULL ? -1 : 0;
 }
@@ -522,6 +559,9 @@ snapshot_copy_opts(struct snapshot *s, const struct snapshot_opts *o)
 	s->opts.root = NULL;
 	s->opts.lang = NULL;
 	s->opts.host = NULL;
+	s->opts.search = NULL;
+	if (o->search != NULL && (s->opts.search = strdup(o->search)) == NULL)
+		return -1;
 	if (o->lang != NULL && (s->opts.lang = strdup(o->lang)) == NULL)
 		return -1;
 	if ((s->opts.host = strdup(o->host ? o->host : "localhost")) == NULL)
@@ -585,6 +625,7 @@ snapshot_free(struct snapshot *s)
 	free(s->realroot);
 	free((char *)(uintptr_t)s->opts.lang);
 	free((char *)(uintptr_t)s->opts.host);
+	free((char *)(uintptr_t)s->opts.search);
 	if (s->rootfd != -1)
 		close(s->rootfd);
 	free(s);
@@ -614,6 +655,21 @@ snapshot_open(const struct snapshot *s, const struct node *n)
 		return -1;
 	}
 	return fd;
+}
+
+int
+snapshot_text(const struct snapshot *s, const char *path, const char **text,
+    size_t *len)
+{
+	const struct node	*n = snapshot_find(s, path);
+	const char		*body;
+
+	if (n == NULL || (n->kind != NODE_PAGE && n->kind != NODE_FILE) ||
+	    (body = memchr(n->gemini, '\n', n->gemini_len)) == NULL)
+		return -1;
+	*text = body + 1;
+	*len = n->gemini_len - (body + 1 - n->gemini);
+	return 0;
 }
 
 size_t

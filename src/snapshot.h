@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "config.h"
 
 #define SNAPSHOT_LARGE	(1024 * 1024)	/* files above this are streamed */
@@ -37,6 +38,7 @@ struct snapshot_opts {
 	int		 gopher_port;	/* 0: no Gopher rendering */
 	size_t		 large;		/* streaming threshold */
 	int		 nolisting;	/* no generated listings, unless a rule says */
+	const char	*search;	/* the search page's path, or NULL */
 	const struct path_rule *rules;	/* per-path lang, listing, MIME */
 	int		 nrules;
 };
@@ -49,6 +51,12 @@ void		 snapshot_free(struct snapshot *);
 const struct node *snapshot_find(const struct snapshot *, const char *);
 /* Opens a streamed file relative to the root; -1 on failure. */
 int		 snapshot_open(const struct snapshot *, const struct node *);
+/* A page's or small file's bytes, without the status line; -1 if none. */
+int		 snapshot_text(const struct snapshot *, const char *,
+		    const char **, size_t *);
+/* Renders gemtext as a Gopher menu of this host, links relative to dir. */
+void		 snapshot_menu(const struct snapshot *, const char *, const char *,
+		    size_t, struct buf *);
 size_t		 snapshot_count(const struct snapshot *, enum node_kind);
 /* Calls fn for every node, in path order. */
 void		 snapshot_walk(const struct snapshot *,

@@ -811,6 +811,22 @@ run_hard_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(r->base);
 }
 
+/* A string inside JSON quotes: '"', '\\' and control bytes escaped. */
+static void
+json_string(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+}
+
 static void
 run_report(struct run *r)
 {
@@ -846,9 +862,11 @@ run_report(struct run *r)
 		    lat_pct(r, .50), lat_pct(r, .90), lat_pct(r, .99),
 		    lat_pct(r, 1));
 	}
-	printf("{\"url\":\"%s\",\"mode\":\"%s\",\"concurrency\":%d,"
+	printf("{\"url\":\"");
+	json_string(r->o.url);
+	printf("\",\"mode\":\"%s\",\"concurrency\":%d,"
 	    "\"seconds\":%.3f,\"requests\":%ld,\"ok\":%ld,\"errors\":%ld,",
-	    r->o.url, r->o.idle > 0 ? "idle" : "request", r->o.concurrency,
+	    r->o.idle > 0 ? "idle" : "request", r->o.concurrency,
 	    el, r->ok + nerr, r->ok, nerr);
 	for (i = 0; i < ERR__MAX; i++)
 		printf("\"err_%s\":%ld,", err_names[i], r->errors[i]);

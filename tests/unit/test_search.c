@@ -1,0 +1,272 @@
+/* Unit tests for src/search.c: folding, queries, ranking, phrases, excerpts. */
+#include "unit.h"
+
+#include "search.h"
+
+static const char *pages[][2] = {
+	{ "/astana.gmi", "# Astana summit\n\nThe Астана summit of July 2024 closed the chairmanship.\n" },
+	{ "/priorities.gmi", "# Priorities\n\n* Security and stability in the region\n* Trade and transport links\n\nThe summit in Astana agreed on them.\n" },
+	{ "/glossary.gmi", "# Glossary\n\n## Қазақстан\nKazakhstan in Kazakh, with Қ.\n\n## Café culture\nNot related to transport at all.\n" },
+	{ "/noise.gmi", "# Noise\n\nWords, words, words: nothing about capitals here. Stability is mentioned once.\n" },
+};
+
+/* Text for phrase checks, from the table above. */
+static int
+text_of(void *arg, const char *path, const char **text, size_t *len)
+{
+	size_t	i;
+
+	(void)arg;
+	for (i = 0; i < sizeof pages / sizeof pages[0]; i++)
+		if (strcmp(pages[i][0], path) == 0) {
+			*text = pages[i][1];
+			*len = strlen(pages[i][1]);
+			return 0;
+		}
+	return -1;
+}
+
+static struct search_index *
+index_all(void)
+{
+	struct search_index	*ix = search_new();
+	size_t			 i;
+
+	assert_non_null(ix);
+	for (i = 0; i < sizeof pages / sizeof pages[0]; i++)
+		assert_int_equal(search_put(ix, pages[i][0], pages[i][1],
+		    strlen(pages[i][1])), 0);
+	return ix;
+}
+
+/* Runs q and returns the number of hits; paths joined by spaces in out. */
+static size_t
+run(struct search_index *ix, const char *q, char *out, size_t outsz)
+{
+	struct search_query	 sq;
+	struct search_hit	 hits[SEARCH_PAGE];
+	const char		*errstr;
+	size_t			 n, total, i;
+	int			 exact;
+
+	assert_int_equal(search_parse(q, strlen(q), &sq, &errstr), 0);
+	n = search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, text_of, NULL);
+	assert_int_equal(n, total);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(out, " ", outsz - strlen(out) - 1);
+		strncat(out, hits[i].path, outsz - strlen(out) - 1);
+	}
+	return n;
+}
+
+static void
+test_fold(void **state)
+{
+	char	a[SEARCH_WORD_MAX + 1], b[SEARCH_WORD_MAX + 1], c[SEARCH_WORD_MAX + 1];
+
+	(void)state;
+	assert_int_equal(search_fold("Астана", strlen("Астана"), a, sizeof a), 0);
+	assert_int_equal(search_fold("астана", strlen("астана"), b, sizeof b), 0);
+	assert_int_equal(search_fold("АСТАНА", strlen("АСТАНА"), c, sizeof c), 0);
+	assert_string_equal(a, b);
+	assert_string_equal(a, c);
+	assert_int_equal(search_fold("Café", strlen("Café"), a, sizeof a), 0);
+	assert_string_equal(a, "cafe");
+	assert_int_equal(search_fold("Cafe\xcc\x81", 6, a, sizeof a), 0);
+	assert_string_equal(a, "cafe");
+	/* Kazakh letters: each capital folds to its small letter. */
+	{
+		static const char *pairs[][2] = {
+			{ "Ә", "ә" }, { "Ғ", "ғ" }, { "Қ", "қ" }, { "Ң", "ң" },
+			{ "Ө", "ө" }, { "Ұ", "ұ" }, { "Ү", "ү" }, { "Һ", "һ" },
+			{ "І", "і" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+			assert_int_equal(search_fold(pairs[i][0],
+			    strlen(pairs[i][0]), a, sizeof a), 0);
+			assert_int_equal(search_fold(pairs[i][1],
+			    strlen(pairs[i][1]), b, sizeof b), 0);
+			assert_string_equal(a, b);
+		}
+	}
+	assert_int_equal(search_fold("!?", 2, a, sizeof a), -1);
+}
+
+static void
+test_and_and_rank(void **state)
+{
+	struct search_index	*ix = index_all();
+	char			 out[256];
+
+	(void)state;
+	/* A heading match ranks above a body match. */
+	assert_int_equal(run(ix, "astana", out, sizeof out), 2);
+	assert_string_equal(out, "/astana.gmi /priorities.gmi");
+	/* The Cyrillic spelling, in any case, finds the page that uses it. */
+	assert_int_equal(run(ix, "АСТАНА", out, sizeof out), 1);
+	assert_string_equal(out, "/astana.gmi");
+	assert_int_equal(run(ix, "астана", out, sizeof out), 1);
+	assert_int_equal(run(ix, "Астана", out, sizeof out), 1);
+	/* Words are ANDed. */
+	assert_int_equal(run(ix, "summit transport", out, sizeof out), 1);
+	assert_string_equal(out, "/priorities.gmi");
+	/* Equal counts: the shorter page ranks first (BM25's length norm). */
+	assert_int_equal(run(ix, "stability", out, sizeof out), 2);
+	assert_string_equal(out, "/noise.gmi /priorities.gmi");
+	assert_int_equal(run(ix, "қазақстан", out, sizeof out), 1);
+	assert_string_equal(out, "/glossary.gmi");
+	assert_int_equal(run(ix, "CAFE", out, sizeof out), 1);
+	assert_int_equal(run(ix, "nowhere", out, sizeof out), 0);
+	search_free(ix);
+}
+
+static void
+test_phrases(void **state)
+{
+	struct search_index	*ix = index_all();
+	char			 out[256];
+
+	(void)state;
+	assert_int_equal(run(ix, "\"trade and transport\"", out, sizeof out), 1);
+	assert_string_equal(out, "/priorities.gmi");
+	/* The same words out of order are no phrase. */
+	assert_int_equal(run(ix, "\"transport and trade\"", out, sizeof out), 0);
+	assert_int_equal(run(ix, "\"summit in astana\" security", out,
+	    sizeof out), 1);
+	/* An unclosed quote runs to the end. */
+	assert_int_equal(run(ix, "\"astana summit", out, sizeof out), 1);
+	assert_string_equal(out, "/astana.gmi");
+	search_free(ix);
+}
+
+static void
+test_parse_limits(void **state)
+{
+	struct search_query	 sq;
+	const char		*errstr = NULL;
+	char			 q[SEARCH_QUERY_MAX + 2];
+
+	(void)state;
+	memset(q, 'a', sizeof q);
+	assert_int_equal(search_parse(q, SEARCH_QUERY_MAX, &sq, &errstr), 0);
+	assert_int_equal(sq.nterms, 1);
+	assert_int_equal(search_parse(q, SEARCH_QUERY_MAX + 1, &sq, &errstr), -1);
+	assert_string_equal(errstr, "query too long");
+	assert_int_equal(search_parse("\xff\xfe", 2, &sq, &errstr), -1);
+	assert_string_equal(errstr, "query is not valid UTF-8");
+	assert_int_equal(search_parse("", 0, &sq, &errstr), 0);
+	assert_int_equal(sq.nterms, 0);
+	assert_int_equal(search_parse("!!! ... \"\" ,", 12, &sq, &errstr), 0);
+	assert_int_equal(sq.nterms, 0);
+	assert_int_equal(search_parse("a\tb\rc", 5, &sq, &errstr), 0);
+	assert_int_equal(sq.nterms, 3);
+}
+
+static void
+test_update_and_remove(void **state)
+{
+	struct search_index	*ix = index_all();
+	char			 out[256], path[32];
+	const char		*t = "# Fresh\n\nNow about Astana too.\n";
+	size_t			 before = search_memory(ix), i;
+
+	(void)state;
+	assert_int_equal(search_put(ix, "/noise.gmi", t, strlen(t)), 0);
+	assert_int_equal(search_docs(ix), 4);
+	assert_int_equal(run(ix, "astana", out, sizeof out), 3);
+	assert_int_equal(run(ix, "capitals", out, sizeof out), 0);
+	search_remove(ix, "/astana.gmi");
+	assert_int_equal(search_docs(ix), 3);
+	assert_int_equal(run(ix, "astana", out, sizeof out), 2);
+	assert_string_equal(out, "/noise.gmi /priorities.gmi");
+	/* Many replacements compact: memory does not grow without bound. */
+	for (i = 0; i < 2000; i++) {
+		snprintf(path, sizeof path, "/p%zu.gmi", i % 10);
+		assert_int_equal(search_put(ix, path, t, strlen(t)), 0);
+	}
+	assert_int_equal(search_docs(ix), 13);
+	assert_int_equal(run(ix, "fresh", out, sizeof out), 11);
+	assert_true(search_memory(ix) < before + 64 * 1024);
+	search_free(ix);
+}
+
+/* A page of many distinct words, each twice: one posting per word. */
+static void
+test_many_words(void **state)
+{
+	struct search_index	*ix = search_new();
+	struct search_query	 sq;
+	struct search_hit	 hits[SEARCH_PAGE];
+	const char		*errstr;
+	char			 page[20000], q[16];
+	size_t			 len = 0, total, i;
+	int			 exact, round;
+
+	(void)state;
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 1000; i++)
+			len += snprintf(page + len, sizeof page - len, "%sw%zu ",
+			    i % 15 == 0 ? "\n" : "", i);
+	assert_int_equal(search_put(ix, "/many.gmi", page, len), 0);
+	for (i = 0; i < 1000; i += 7) {
+		snprintf(q, sizeof q, "w%zu", i);
+		assert_int_equal(search_parse(q, strlen(q), &sq, &errstr), 0);
+		assert_int_equal(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total,
+		    &exact, NULL, NULL), 1);
+		assert_int_equal(total, 1);
+	}
+	search_free(ix);
+}
+
+static void
+test_excerpt(void **state)
+{
+	struct search_query	 sq;
+	struct buf		 b;
+	const char		*errstr, *t = pages[1][1];
+	char			 long_page[2048];
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(search_parse("astana", 6, &sq, &errstr), 0);
+	buf_init(&b);
+	search_excerpt(t, strlen(t), &sq, &b);
+	buf_addc(&b, '\0');
+	assert_string_equal(b.data, "The summit in Astana agreed on them.");
+	buf_free(&b);
+	/* A long line is cut around the match, on character boundaries. */
+	strcpy(long_page, "# T\n\n");
+	for (i = 0; i < 100; i++)
+		strcat(long_page, "әліп ");
+	strcat(long_page, "Astana ");
+	for (i = 0; i < 60; i++)
+		strcat(long_page, "бет ");
+	strcat(long_page, "\n");
+	buf_init(&b);
+	search_excerpt(long_page, strlen(long_page), &sq, &b);
+	buf_addc(&b, '\0');
+	assert_non_null(strstr(b.data, "Astana"));
+	assert_true(strncmp(b.data, "…", strlen("…")) == 0);
+	assert_true(b.len < 260);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_and_and_rank),
+		cmocka_unit_test(test_phrases),
+		cmocka_unit_test(test_parse_limits),
+		cmocka_unit_test(test_update_and_remove),
+		cmocka_unit_test(test_many_words),
+		cmocka_unit_test(test_excerpt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
