@@ -7,6 +7,7 @@
 #include "snapshot.h"
 
 struct ssl_ctx_st;
+struct peer;
 
 /* One virtual host: its settings, its content, its certificate. */
 struct site {
@@ -14,6 +15,7 @@ struct site {
 	const struct host_config *conf;	/* aliases and path rules; may be NULL */
 	struct snapshot		*snap;
 	struct ssl_ctx_st	*ctx;
+	int			 rootfd;	/* O_PATH, for Titan uploads; -1 none */
 };
 
 struct request {
@@ -21,6 +23,7 @@ struct request {
 	const struct site	*site;	/* Gopher: the listener's site */
 	const char		*path;	/* decoded, not yet canonical */
 	const char		*query;	/* NULL when absent */
+	const struct peer	*peer;	/* the client certificate; NULL: none */
 };
 
 enum result_kind {
@@ -31,6 +34,10 @@ enum result_kind {
 	RESULT_NOT_FOUND,
 	RESULT_BAD_REQUEST,	/* reason says why */
 	RESULT_OTHER_HOST,	/* a host we do not serve */
+	RESULT_CERT_NEEDED,	/* a certificate area: no certificate (60) */
+	RESULT_CERT_REFUSED,	/* not listed, or a wrong token (61) */
+	RESULT_CERT_INVALID,	/* outside its validity dates (62) */
+	RESULT_UPLOAD,		/* router_upload: write target under rule */
 };
 
 struct result {
@@ -40,6 +47,7 @@ struct result {
 	char			 target[2 * PATH_MAX_LEN + 2]; /* REDIRECT, MOVED */
 	int			 permanent;	/* MOVED */
 	const char		*reason;
+	const struct path_rule	*rule;		/* UPLOAD: the Titan rule */
 };
 
 struct router {
@@ -49,5 +57,8 @@ struct router {
 
 const struct site *router_site(const struct router *, const char *);
 void	router_resolve(const struct router *, const struct request *, struct result *);
+/* A Titan upload to the request's path, with its token (NULL: none). */
+void	router_upload(const struct router *, const struct request *,
+	    const char *, struct result *);
 
 #endif
