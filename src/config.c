@@ -585,7 +585,8 @@ config_set(struct config_ctx *ctx, const char *name, const char *v)
 	if (i == CONFIG_NKEYS)
 		return config_fail(ctx, ctx->lineno, "unknown key '%s' in %s", q,
 		    ctx->secname);
-	if (ctx->seen & (1ull << i))
+	/* A line holds two fingerprints: allow_certificates lines add up. */
+	if ((ctx->seen & (1ull << i)) && config_keys[i].set != cfg_certs)
 		return config_fail(ctx, ctx->lineno, "duplicate key '%s' in %s", q,
 		    ctx->secname);
 	ctx->seen |= 1ull << i;
