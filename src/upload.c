@@ -57,7 +57,7 @@ upload_openat(int dirfd, const char *name, int flags, mode_t mode)
 	struct open_how	how;
 
 	memset(&how, 0, sizeof how);
-	how.flags = flags | O_CLOEXEC | O_NOFOLLOW;
+	how.flags = flags | O_CLOEXEC;	/* RESOLVE_NO_SYMLINKS: ELOOP for any link */
 	how.mode = flags & O_CREAT ? mode : 0;
 	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
