@@ -176,7 +176,7 @@ gemini_request(struct conn *c, char *line, size_t len, int crlf)
 		gemini_bad(c, errstr);
 		return;
 	}
-	if (strcmp(u.scheme, "titan") == 0) {
+	if (strcmp(u.scheme, "titan") == 0 && titan_served(cfg->router)) {
 		titan_request(c, cfg->router, line, len);
 		return;
 	}

@@ -384,6 +384,17 @@ titan_request(struct conn *c, const struct router *r, const char *line,
 }
 
 int
+titan_served(const struct router *r)
+{
+	int	i;
+
+	for (i = 0; i < r->nsites; i++)
+		if (r->sites[i].rootfd != -1)
+			return 1;
+	return 0;
+}
+
+int
 upload_root_open(const struct host_config *h)
 {
 	int	i;
@@ -399,22 +410,19 @@ upload_dirs(const struct config *conf, const char **out, int max)
 {
 	static char	 dirs[CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS][1024 + 256];
 	struct stat	 st;
-	char		*p, *slash;
 	int		 i, j, n = 0;
 
 	for (i = 0; i < conf->nhosts; i++)
 		for (j = 0; j < conf->hosts[i].npaths && n < max; j++) {
 			if (conf->hosts[i].paths[j].titan != 1)
 				continue;
-			p = dirs[n];
-			snprintf(p, sizeof dirs[0], "%s%s", conf->hosts[i].root,
+			snprintf(dirs[n], sizeof dirs[0], "%s%s", conf->hosts[i].root,
 			    conf->hosts[i].paths[j].prefix);
-			while (stat(p, &st) == -1 || !S_ISDIR(st.st_mode)) {
-				if ((slash = strrchr(p, '/')) == NULL || slash == p)
-					break;
-				*slash = '\0';
-			}
-			out[n++] = p;
+			/* Not there: nothing becomes writable, uploads fail. */
+			if (stat(dirs[n], &st) == -1 || !S_ISDIR(st.st_mode))
+				continue;
+			out[n] = dirs[n];
+			n++;
 		}
 	return n;
 }

@@ -15,13 +15,16 @@
 /* A titan:// request line, from the Gemini front end; answers it. */
 void	titan_request(struct conn *, const struct router *, const char *, size_t);
 
+/* 1 if a host has a Titan path: without one, titan:// is a scheme not served. */
+int	titan_served(const struct router *);
+
 /* The root's directory, for a host with Titan paths (O_PATH), else -1. */
 int	upload_root_open(const struct host_config *);
 
 /*
- * The directories Landlock lets workers write beneath: for each Titan
- * path, the deepest directory of root + prefix that exists. Stored in
- * static memory; returns how many (at most max).
+ * The directories Landlock lets workers write beneath: root + prefix of
+ * each Titan path, when it is a directory. Stored in static memory;
+ * returns how many (at most max).
  */
 int	upload_dirs(const struct config *, const char **, int);
 

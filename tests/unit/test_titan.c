@@ -11,6 +11,7 @@
 #include "access.h"
 #include "compat.h"
 #include "config.h"
+#include "gophermap.h"
 #include "router.h"
 #include "snapshot.h"
 #include "titan.h"
@@ -476,6 +477,46 @@ test_router_upload(void **state)
 	assert_int_equal(upload("/up/../page.gmi", &a, NULL), RESULT_BAD_REQUEST);
 }
 
+/* ---- Gopher menus leave a protected link out ---- */
+
+static int
+classify_protect(void *arg, const char *path, char *type, char *sel,
+    size_t selsz)
+{
+	(void)arg;
+	if (strncmp(path, "/private/", 9) == 0)
+		return -2;
+	*type = '0';
+	return strlcpy(sel, path, selsz) < selsz ? 0 : -1;
+}
+
+static void
+test_menu_leaves_out(void **state)
+{
+	static const char page[] = "# Home\n=> /open.txt Open\n"
+	    "=> /private/secret.gmi Secret\n=> gemini://localhost/private/x Also\n"
+	    "=> /private/ The area\n";
+	struct gopher_ctx	 ctx;
+	struct buf		 b;
+
+	(void)state;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.host = "localhost";
+	ctx.port = 70;
+	ctx.dir = "/";
+	ctx.gemini_host = "localhost";
+	ctx.classify = classify_protect;
+	buf_init(&b);
+	gophermap_render(page, sizeof page - 1, &ctx, &b);
+	assert_false(b.failed);
+	assert_contains(b.data, b.len, "0Open\t/open.txt\tlocalhost\t70\r\n");
+	assert_not_contains(b.data, b.len, "Secret");
+	assert_not_contains(b.data, b.len, "Also");
+	assert_not_contains(b.data, b.len, "area");
+	assert_not_contains(b.data, b.len, "/private/");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -490,6 +531,7 @@ main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_too_many),
 		cmocka_unit_test_teardown(test_certs_file, unit_tmp_teardown),
+		cmocka_unit_test(test_menu_leaves_out),
 		cmocka_unit_test_setup_teardown(test_router_areas, router_setup,
 		    router_teardown),
 		cmocka_unit_test_setup_teardown(test_router_upload, router_setup,
