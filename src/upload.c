@@ -355,6 +355,10 @@ titan_request(struct conn *c, const struct router *r, const char *line,
 	const char		*errstr;
 
 	if (titan_parse(line, len, &tp, &errstr) == -1) {
+		const char *semi = memchr(line, ';', len);
+
+		if (semi != NULL)	/* the parameters may hold a token */
+			conn_set_request(c, line, semi - line);
 		gemini_bad(c, errstr);
 		return;
 	}

@@ -146,6 +146,11 @@ expect_eq "size=0: 30 to the directory" "30 gemini://localhost:$G/tok/"$'\r\n' "
 expect_true "size=0 deletes the page" test ! -e "$TREE/tok/t2.gmi"
 capture r titan_sc "$(turl /tok/never.gmi);size=0;token=s3cret" "$TMP/empty"
 expect_eq "size=0 of a missing page: 30 all the same" "30 gemini://localhost:$G/tok/"$'\r\n' "$r"
+printf 'x' >"$TMP/one"
+capture r titan_sc "$(turl /tok/t3.gmi);size=1;token=s3cr;token=twice" "$TMP/one"
+expect_eq "a refused parameter list: 59" $'59 Bad request: parameter given twice\r\n' "$r"
+expect_true "a refused parameter list: logged up to its ';'" \
+    wait_for_line "$SRV_LOG" "\"titan://localhost:$G/tok/t3.gmi\" 59 "
 expect_true "the log never holds the token" bash -c "! grep -q s3cr '$SRV_LOG'"
 expect_true "the log names the upload and its size" \
     wait_for_line "$SRV_LOG" "\"titan://localhost:$G/notes/new.gmi;size=[0-9]+\" 30 "
