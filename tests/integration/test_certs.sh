@@ -11,24 +11,12 @@ need_tulpar
 
 # ---------------------------------------------------------------- certificates
 
-# mkcert name [faketime-date]: $TMP/name.crt and .key, self-signed, 30 days.
-mkcert() {
-	local pre=()
-	[ $# -gt 1 ] && pre=(faketime "$2")
-	"${pre[@]}" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout "$TMP/$1.key" -out "$TMP/$1.crt" -subj "/CN=$1" \
-	    -days 30 2>/dev/null
-}
-# fp name: the SHA-256 of the certificate's DER, lower-case hex.
-fp() {
-	openssl x509 -in "$TMP/$1.crt" -outform DER | sha256sum | cut -d' ' -f1
-}
 mkcert alice || bail "openssl req makes a certificate"
 mkcert bob
 mkcert carol
 mkcert old "2020-01-01 00:00:00" || bail "faketime openssl req makes an expired certificate"
 mkcert future "2040-01-01 00:00:00"
-A=$(fp alice) B=$(fp bob) C=$(fp carol) O=$(fp old) F=$(fp future)
+A=$(cert_fp alice) B=$(cert_fp bob) C=$(cert_fp carol) O=$(cert_fp old) F=$(cert_fp future)
 expect_match "expired certificate: notAfter in 2020" 'notAfter=.*2020' \
     "$(openssl x509 -in "$TMP/old.crt" -noout -enddate)"
 AU=$(printf '%s' "$A" | tr a-f A-F)

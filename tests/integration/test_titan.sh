@@ -12,16 +12,6 @@ need_tulpar
 
 # ---------------------------------------------------------------- certificates
 
-mkcert() {
-	local pre=()
-	[ $# -gt 1 ] && pre=(faketime "$2")
-	"${pre[@]}" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-	    -nodes -keyout "$TMP/$1.key" -out "$TMP/$1.crt" -subj "/CN=$1" \
-	    -days 30 2>/dev/null
-}
-fp() {
-	openssl x509 -in "$TMP/$1.crt" -outform DER | sha256sum | cut -d' ' -f1
-}
 mkcert alice || bail "openssl req makes a certificate"
 mkcert bob
 mkcert old "2020-01-01 00:00:00" || bail "faketime openssl req makes an expired certificate"
@@ -53,7 +43,7 @@ root = $TREE
 gopher = 127.0.0.1:$P
 [path localhost /notes/]
 titan = yes
-allow_certificates = $(fp alice) $(fp old)
+allow_certificates = $(cert_fp alice) $(cert_fp old)
 titan_max_size = 2K
 [path localhost /tok/]
 titan = yes
