@@ -48,6 +48,9 @@ titan_max_size = 2K
 [path localhost /tok/]
 titan = yes
 titan_token = s3cret
+[path localhost /later/]
+titan = yes
+titan_token = s3cret
 CONFEOF
 start_conf "$CONF" "$G $P" || bail "tulpar starts with Titan paths"
 GPORT=$G PPORT=$P
@@ -198,6 +201,21 @@ expect_eq "disconnect mid-body: the directories it made are gone again" "$BEFORE
 expect_true "disconnect mid-body: the server lives" kill -0 "$SRV_PID"
 capture r gem_req "gemini://localhost:$G/index.gmi"
 expect_eq "disconnect mid-body: still serving" $'20 text/gemini\r\n# index\n' "$r"
+
+# ---------------------------------------------------------------- Landlock: only Titan directories are writable
+
+# /later/ did not exist at start-up, so no Landlock rule lets workers write
+# there: made afterwards (writable by anyone), it still refuses uploads.
+if grep -q 'no Landlock' "$SRV_LOG"; then
+	echo "# skip: this kernel has no Landlock"
+else
+	mkdir -m 777 "$TREE/later"
+	capture r titan_sc "$(turl /later/x.gmi);size=10;token=s3cret" "$TMP/ten"
+	expect_eq "Landlock: a Titan directory made after start-up is not writable" \
+	    $'50 Cannot store the page: Permission denied\r\n' "$r"
+	expect_eq "Landlock: nothing written there" "" "$(ls -A "$TREE/later")"
+	rmdir "$TREE/later"
+fi
 
 # ---------------------------------------------------------------- concurrent uploads of one page
 
