@@ -27,11 +27,13 @@
 
 #include <ini.h>
 
+#include "access.h"
 #include "compat.h"
 #include "config.h"
 #include "hostname.h"
 #include "listen.h"
 #include "path.h"
+#include "titan.h"
 #include "url.h"
 
 #define CONFIG_MAX_FILE	(1024 * 1024)	/* larger files are refused */
@@ -91,6 +93,8 @@ static int	cfg_aliases(struct config_ctx *, const struct config_key *, const cha
 static int	cfg_lang(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_action(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_search(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_certs(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_size(struct config_ctx *, const struct config_key *, const char *);
 
 #define FIELD(type, member) \
 	offsetof(struct type, member), sizeof(((struct type *)0)->member)
@@ -123,6 +127,12 @@ static const struct config_key config_keys[] = {
 	{ SEC_PATH, "gone", cfg_action, FIELD(path_rule, target), PATH_GONE, 0 },
 	{ SEC_PATH, "lang", cfg_lang, FIELD(path_rule, lang), 0, 0 },
 	{ SEC_PATH, "listing", cfg_bool, FIELD(path_rule, listing), 0, 0 },
+	{ SEC_PATH, "require_certificate", cfg_bool, FIELD(path_rule, require_cert), 0, 0 },
+	{ SEC_PATH, "allow_certificates", cfg_certs, FIELD(path_rule, certs), 0, 0 },
+	{ SEC_PATH, "allow_certificates_file", cfg_str, FIELD(path_rule, certs_file), 0, 0 },
+	{ SEC_PATH, "titan", cfg_bool, FIELD(path_rule, titan), 0, 0 },
+	{ SEC_PATH, "titan_token", cfg_str, FIELD(path_rule, titan_token), 0, 0 },
+	{ SEC_PATH, "titan_max_size", cfg_size, FIELD(path_rule, titan_max), 0, 0 },
 };
 
 #define CONFIG_NKEYS	(sizeof config_keys / sizeof config_keys[0])
@@ -482,6 +492,48 @@ cfg_search(struct config_ctx *ctx, const struct config_key *k, const char *v)
 	return cfg_str(ctx, k, v);
 }
 
+/* allow_certificates = FINGERPRINT [FINGERPRINT ...] (access_fp_parse) */
+static int
+cfg_certs(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	struct path_rule	*r = ctx->path;
+	char			 buf[2048], *p, *word, q[80];
+	const char		*errstr;
+
+	(void)k;
+	if (strlcpy(buf, v, sizeof buf) >= sizeof buf)
+		return config_fail(ctx, ctx->lineno, "allow_certificates too long");
+	for (p = buf; (word = strsep(&p, " \t")) != NULL;) {
+		if (*word == '\0')
+			continue;
+		if (r->ncerts >= CONFIG_MAX_CERTS)
+			return config_fail(ctx, ctx->lineno, "too many fingerprints "
+			    "in allow_certificates (at most %d; use "
+			    "allow_certificates_file)", CONFIG_MAX_CERTS);
+		if (access_fp_parse(word, strlen(word), r->certs[r->ncerts],
+		    &errstr) == -1)
+			return config_fail(ctx, ctx->lineno, "invalid fingerprint "
+			    "'%s' in allow_certificates: %s",
+			    config_quote(word, q, sizeof q), errstr);
+		r->ncerts++;
+	}
+	return 0;
+}
+
+/* titan_max_size = bytes with an optional K, M or G. */
+static int
+cfg_size(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	const char	*errstr;
+	char		 q[64];
+
+	if (titan_size_parse(v, (long long *)config_field(ctx, k), &errstr) == -1)
+		return config_fail(ctx, ctx->lineno, "invalid %s '%s': %s (want "
+		    "bytes with an optional K, M or G)", k->name,
+		    config_quote(v, q, sizeof q), errstr);
+	return 0;
+}
+
 /* restricted-name = 1*127 of ALPHA / DIGIT / "!#$&-^_.+" (RFC 6838) */
 static size_t
 config_token(const char *s)
@@ -564,10 +616,11 @@ config_set(struct config_ctx *ctx, const char *name, const char *v)
 	if (i == CONFIG_NKEYS)
 		return config_fail(ctx, ctx->lineno, "unknown key '%s' in %s", q,
 		    ctx->secname);
-	if (ctx->seen & (UINT64_C(1) << i))
+	/* A line holds two fingerprints: allow_certificates lines add up. */
+	if ((ctx->seen & (1ull << i)) && config_keys[i].set != cfg_certs)
 		return config_fail(ctx, ctx->lineno, "duplicate key '%s' in %s", q,
 		    ctx->secname);
-	ctx->seen |= UINT64_C(1) << i;
+	ctx->seen |= 1ull << i;
 	k = &config_keys[i];
 	return k->set(ctx, k, v);
 }
@@ -664,6 +717,8 @@ config_open_path(struct config_ctx *ctx, char **words, int nwords)
 	ctx->path = &h->paths[h->npaths++];
 	memset(ctx->path, 0, sizeof *ctx->path);
 	ctx->path->listing = -1;
+	ctx->path->titan = -1;
+	ctx->path->titan_max = -1;
 	(void)strlcpy(ctx->path->prefix, canon, sizeof ctx->path->prefix);
 	ctx->sec = SEC_PATH;
 	snprintf(ctx->secname, sizeof ctx->secname, "[path %s %s]", h->name, canon);
@@ -816,6 +871,24 @@ config_check_gopher(struct config_ctx *ctx, int i)
 	return 0;
 }
 
+/* An upload path with nobody allowed to upload is a mistake. */
+static int
+config_check_titan(struct config_ctx *ctx, const struct host_config *h)
+{
+	int	i;
+
+	for (i = 0; i < h->npaths; i++) {
+		const struct path_rule *r = &h->paths[i];
+
+		if (r->titan == 1 && r->ncerts == 0 && r->certs_file[0] == '\0' &&
+		    r->titan_token[0] == '\0')
+			return config_fail(ctx, 0, "[path %s %s]: titan = yes needs "
+			    "allow_certificates, allow_certificates_file or "
+			    "titan_token", h->name, r->prefix);
+	}
+	return 0;
+}
+
 /* What no single line shows: checked once the whole file is read. */
 static int
 config_check(struct config_ctx *ctx)
@@ -834,7 +907,8 @@ config_check(struct config_ctx *ctx)
 		return config_fail(ctx, ctx->chroot_line, "chroot = yes needs a "
 		    "single [host] (%d declared)", conf->nhosts);
 	for (i = 0; i < conf->nhosts; i++)
-		if (config_check_gopher(ctx, i) == -1)
+		if (config_check_gopher(ctx, i) == -1 ||
+		    config_check_titan(ctx, &conf->hosts[i]) == -1)
 			return -1;
 	return 0;
 }

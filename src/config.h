@@ -10,6 +10,9 @@
 #define CONFIG_MAX_ALIASES	8
 #define CONFIG_MAX_PATHS	32
 #define CONFIG_MAX_MIME		8
+#define CONFIG_MAX_CERTS	16	/* allow_certificates per [path] */
+#define CONFIG_FP_LEN		64	/* hex digits of a SHA-256 fingerprint */
+#define TITAN_MAX_DEFAULT	(10LL * 1024 * 1024)
 
 enum path_action {
 	PATH_NONE,		/* only settings (lang, listing, mime) */
@@ -32,6 +35,16 @@ struct path_rule {
 	int			 listing;	/* -1 unset, 0 off, 1 on */
 	struct mime_override	 mime[CONFIG_MAX_MIME];
 	int			 nmime;
+	/* Certificate areas and Titan (access.c, titan.c). */
+	int			 require_cert;	/* require_certificate = yes */
+	char			 certs[CONFIG_MAX_CERTS][CONFIG_FP_LEN + 1]; /* lower-case hex */
+	int			 ncerts;
+	char			 certs_file[256];	/* allow_certificates_file, "" none */
+	char			(*file_certs)[CONFIG_FP_LEN + 1]; /* its lines, loaded by site.c */
+	int			 nfile_certs;
+	int			 titan;		/* -1 unset, 0 off, 1 on */
+	char			 titan_token[128];	/* "" none */
+	long long		 titan_max;	/* bytes; -1 unset */
 };
 
 /* A [host NAME] section. */
@@ -103,5 +116,15 @@ const char	*path_rule_lang(const struct path_rule *, int, const char *,
 		    const char *);
 int		 path_rule_listing(const struct path_rule *, int, const char *, int);
 const char	*path_rule_mime(const struct path_rule *, int, const char *);
+/* The certificate area covering path (reads), or NULL; see access.h. */
+const struct path_rule *path_rule_area(const struct path_rule *, int,
+	    const char *);
+/* 1 if reading path needs a client certificate: Gopher leaves it out. */
+int		 path_rule_protected(const struct path_rule *, int, const char *);
+/* The rule enabling Titan uploads for path, or NULL. */
+const struct path_rule *path_rule_titan(const struct path_rule *, int,
+	    const char *);
+/* 1 if the host asks TLS clients for a certificate (areas, Titan). */
+int		 host_wants_certs(const struct host_config *);
 
 #endif

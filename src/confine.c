@@ -2,7 +2,8 @@
  * A worker serves from memory and, for large files, through the root's
  * directory fd, so it needs no privilege and almost no file system: it
  * drops to an unprivileged user, optionally chroots, and asks Landlock to
- * allow nothing but reading beneath the content roots.
+ * allow nothing but reading beneath the content roots, and writing
+ * beneath the directories of Titan paths (the worker stores uploads).
  */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -29,6 +30,10 @@
 	LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | \
 	LANDLOCK_ACCESS_FS_MAKE_SYM)
 #define FS_READ	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+/* What a Titan upload does: make directories and files, rename, unlink. */
+#define FS_WRITE (FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+	LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_DIR | \
+	LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR)
 
 static int
 confine_user(const struct confine *cf, char *err, size_t errsz)
@@ -65,15 +70,18 @@ confine_ruleset(const struct confine *cf, char *err, size_t errsz)
 	struct landlock_ruleset_attr	 attr = { .handled_access_fs = FS_ALL };
 	struct landlock_path_beneath_attr pb = { .allowed_access = FS_READ };
 	int				 rs, i, fd;
+	const char			*dir;
 
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
 	if (rs == -1)
 		return -1;
-	for (i = 0; i < cf->nroots; i++) {
-		fd = pb.parent_fd = open(cf->roots[i], O_PATH | O_CLOEXEC);
+	for (i = 0; i < cf->nroots + cf->nwritable; i++) {
+		dir = i < cf->nroots ? cf->roots[i] : cf->writable[i - cf->nroots];
+		pb.allowed_access = i < cf->nroots ? FS_READ : FS_WRITE;
+		fd = pb.parent_fd = open(dir, O_PATH | O_CLOEXEC);
 		if (fd == -1 || syscall(SYS_landlock_add_rule, rs,
 		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1) {
-			snprintf(err, errsz, "landlock %s: %s", cf->roots[i],
+			snprintf(err, errsz, "landlock %s: %s", dir,
 			    strerror(errno));
 			if (fd != -1)
 				close(fd);
@@ -85,6 +93,7 @@ confine_ruleset(const struct confine *cf, char *err, size_t errsz)
 	}
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer reads /proc/self at exit; only the sanitizer build allows it. */
+	pb.allowed_access = FS_READ;
 	if ((fd = pb.parent_fd = open("/proc", O_PATH | O_CLOEXEC)) != -1) {
 		(void)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
 		    &pb, 0);

@@ -9,6 +9,8 @@ struct confine {
 	const char	*chroot;	/* NULL: no chroot */
 	const char	**roots;	/* read-only beneath these (Landlock) */
 	int		 nroots;
+	const char	**writable;	/* Titan: also writable beneath these */
+	int		 nwritable;
 	int		 landlock;	/* 0 switches Landlock off, for debugging */
 };
 

@@ -43,6 +43,7 @@ enum conn_state {
 	CONN_PROXY,		/* reading a PROXY protocol header */
 	CONN_HANDSHAKE,		/* TLS handshake */
 	CONN_REQUEST,		/* reading the request line */
+	CONN_BODY,		/* reading a body (Titan) into body_fn */
 	CONN_RESPOND,		/* writing the answer */
 	CONN_CLOSING,		/* flushing the last bytes, then close */
 };
@@ -65,6 +66,10 @@ struct conn {
 	struct timespec		 start;
 	char			*in;		/* a request line still incomplete */
 	size_t			 inlen;
+	size_t			 inused;	/* the line and its LF; the rest is body */
+	conn_body_fn		 body;		/* CONN_BODY: where it goes */
+	void			*body_arg;
+	off_t			 body_left;
 	struct segment		 seg[2];
 	int			 nseg;
 	int			 file;		/* streamed file, or -1 */
@@ -178,20 +183,38 @@ conn_drain_socket(int fd)
 			break;
 }
 
+/* The first hex digits of a client certificate's fingerprint, or "". */
+static void
+conn_log_cert(const struct conn *c, char *out, size_t outsz)
+{
+	struct peer	p;
+
+	out[0] = '\0';
+	if (c->ssl == NULL || SSL_get0_peer_certificate(c->ssl) == NULL)
+		return;
+	conn_peer(c, &p);
+	if (p.present)
+		strlcpy(out, p.hash, outsz);
+}
+
 /* The one close path: log, free, count. */
 static void
 conn_close(struct conn *c, const char *why)
 {
+	char	cert[LOG_CERT_LEN + 1];
 	int	i;
 
 	size_t	unsent = c->left;
 
 	for (i = 0; i < c->nseg; i++)
 		unsent += c->seg[i].len;
+	if (c->body != NULL)
+		c->body(c, c->body_arg, BODY_ABORT, NULL, 0);
 	if (c->status[0] == '\0')
 		strlcpy(c->status, why, sizeof c->status);
+	conn_log_cert(c, cert, sizeof cert);
 	log_request(c->client, c->fe->name, c->req, c->reqlen, c->status,
-	    c->queued - unsent, &c->start);
+	    c->queued - unsent, &c->start, cert);
 	TAILQ_REMOVE(&conn_all, c, entry);
 	event_del(&c->ev);
 	conn_drain_socket(c->fd);
@@ -219,7 +242,7 @@ conn_wait(struct conn *c, short what)
 	struct timespec	now;
 	long		ms;
 
-	if (c->state <= CONN_REQUEST) {
+	if (c->state <= CONN_BODY) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = conn_lim.read_timeout * 1000L -
 		    ((now.tv_sec - c->start.tv_sec) * 1000L +
@@ -313,6 +336,7 @@ conn_dispatch(struct conn *c)
 		return;
 	}
 	n = nl - c->in;
+	c->inused = n + 1;
 	crlf = n > 0 && c->in[n - 1] == '\r';
 	if (crlf)
 		n--;
@@ -329,12 +353,13 @@ conn_read(struct conn *c)
 	int	whole;
 
 	for (;;) {
+		/* No more than fits: what follows the line may be a body. */
 		if (c->ssl != NULL) {
-			r = SSL_read(c->ssl, buf, sizeof buf);
+			r = SSL_read(c->ssl, buf, sizeof buf - c->inlen);
 			if (r <= 0)
 				return conn_tls_error(c, r);
 		} else {
-			r = recv(c->fd, buf, sizeof buf, 0);
+			r = recv(c->fd, buf, sizeof buf - c->inlen, 0);
 			if (r == 0)
 				return -1;
 			if (r == -1)
@@ -346,6 +371,70 @@ conn_read(struct conn *c)
 			conn_dispatch(c);
 			return 1;
 		}
+	}
+}
+
+/* Up to n bytes of body: > 0 read, 0 nothing yet, -1 end of stream or error. */
+static ssize_t
+conn_recv(struct conn *c, char *buf, size_t n)
+{
+	ssize_t	r;
+
+	if (c->inused < c->inlen) {	/* read with the request line */
+		r = c->inlen - c->inused < n ? c->inlen - c->inused : n;
+		memcpy(buf, c->in + c->inused, r);
+		c->inused += r;
+		return r;
+	}
+	if (c->ssl != NULL) {
+		if ((r = SSL_read(c->ssl, buf, n)) > 0)
+			return r;
+		return conn_tls_error(c, r);
+	}
+	if ((r = recv(c->fd, buf, n, 0)) == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	return r == 0 ? -1 : r;
+}
+
+/* Ends the body with ev: the front end answers (conn_finish); c may be gone. */
+static void
+conn_body_end(struct conn *c, enum conn_body_event ev)
+{
+	conn_body_fn	fn = c->body;
+
+	c->body = NULL;
+	fn(c, c->body_arg, ev, NULL, 0);
+}
+
+/*
+ * Hands the body on as it comes; a byte past its size makes it too long.
+ * 1 ended (answered), 0 wait.
+ */
+static int
+conn_read_body(struct conn *c)
+{
+	char	buf[STREAM_CHUNK];
+	ssize_t	r;
+
+	for (;;) {
+		r = conn_recv(c, buf, c->body_left < (off_t)sizeof buf ?
+		    (size_t)c->body_left + 1 : sizeof buf);
+		if (r == 0 && c->body_left > 0)
+			return 0;
+		if (r == 0) {
+			conn_body_end(c, BODY_END);
+			return 1;
+		}
+		if (r == -1) {
+			conn_body_end(c, c->body_left == 0 ? BODY_END : BODY_SHORT);
+			return 1;
+		}
+		if (r > c->body_left) {
+			conn_body_end(c, BODY_LONG);
+			return 1;
+		}
+		c->body_left -= r;
+		c->body(c, c->body_arg, BODY_DATA, buf, r);
 	}
 }
 
@@ -534,7 +623,12 @@ conn_step(struct conn *c)
 			    SSL_version(c->ssl) < TLS1_3_VERSION ? EV_WRITE : EV_READ);
 			return;
 		}
-		return;		/* the front end called conn_finish */
+		return;		/* the front end called conn_finish or conn_body */
+	}
+	if (c->state == CONN_BODY) {
+		if (conn_read_body(c) == 0)
+			conn_wait(c, EV_READ);
+		return;
 	}
 	if ((r = conn_respond(c)) == -1)
 		conn_close(c, "error");
@@ -550,6 +644,10 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 
 	(void)fd;
+	if ((what & EV_TIMEOUT) && c->state == CONN_BODY) {
+		conn_body_end(c, BODY_SHORT);	/* the deadline: say so */
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		conn_close(c, "timeout");
 		return;
@@ -672,6 +770,16 @@ conn_send_file(struct conn *c, int fd, off_t size)
 	c->file = fd;
 	c->left = size;
 	c->queued += size;
+}
+
+void
+conn_body(struct conn *c, off_t size, conn_body_fn fn, void *arg)
+{
+	c->state = CONN_BODY;
+	c->body = fn;
+	c->body_arg = arg;
+	c->body_left = size;
+	conn_step(c);
 }
 
 /* The answer is queued: send it from the state machine. */

@@ -53,6 +53,18 @@ void		 conn_send_ref(struct conn *, const void *, size_t);	/* bytes outlive the 
 void		 conn_send_copy(struct conn *, const void *, size_t);
 /* Streams an open file after what was sent; takes ownership of fd. */
 void		 conn_send_file(struct conn *, int, off_t);
+/*
+ * A request body (Titan): size bytes after the request line, read within
+ * the request deadline and handed to fn as they come (BODY_DATA). Then
+ * fn is called once more to answer (ending with conn_finish):
+ * BODY_END (all of it), BODY_LONG (a byte more came), BODY_SHORT (the
+ * stream ended or the deadline passed first). BODY_ABORT: the connection
+ * is closing without an answer; only clean up.
+ */
+enum conn_body_event { BODY_DATA, BODY_END, BODY_LONG, BODY_SHORT, BODY_ABORT };
+typedef void (*conn_body_fn)(struct conn *, void *, enum conn_body_event,
+    const char *, size_t);
+void		 conn_body(struct conn *, off_t, conn_body_fn, void *);
 /* Sends what is queued, then closes (with close_notify on TLS). */
 void		 conn_finish(struct conn *);
 

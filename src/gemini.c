@@ -9,11 +9,12 @@
 #include "compat.h"
 #include "gemini.h"
 #include "searchpage.h"
+#include "upload.h"
 #include "url.h"
 
 #define GEMINI_DEFAULT_PORT	1965
 
-static void
+void
 gemini_reply(struct conn *c, const char *status, const char *meta)
 {
 	char	line[URL_MAX + 8];
@@ -27,7 +28,7 @@ gemini_reply(struct conn *c, const char *status, const char *meta)
 	conn_finish(c);
 }
 
-static void
+void
 gemini_bad(struct conn *c, const char *why)
 {
 	char	meta[256];
@@ -127,22 +128,19 @@ gemini_search(struct conn *c, const struct site *s, const struct url *u,
 	conn_finish(c);
 }
 
-static void
-gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
+void
+gemini_result(struct conn *c, const struct url *u, const struct result *res)
 {
-	struct request	req = { u->host, NULL, u->path, u->has_query ? u->query : NULL };
-	struct result	res;
-
-	router_resolve(cfg->router, &req, &res);
-	switch (res.kind) {
+	switch (res->kind) {
 	case RESULT_NODE:
-		gemini_node(c, res.site, res.node);
+		gemini_node(c, res->site, res->node);
 		break;
 	case RESULT_REDIRECT:
-		gemini_redirect(c, u, "31", res.target, 1);
+		gemini_redirect(c, u, "31", res->target, 1);
 		break;
 	case RESULT_MOVED:
-		gemini_redirect(c, u, res.permanent ? "31" : "30", res.target, 0);
+	case RESULT_UPLOAD:	/* stored: show the client the page it wrote */
+		gemini_redirect(c, u, res->permanent ? "31" : "30", res->target, 0);
 		break;
 	case RESULT_GONE:
 		gemini_reply(c, "52", "Gone");
@@ -151,22 +149,65 @@ gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
 		gemini_reply(c, "51", "Not found");
 		break;
 	case RESULT_BAD_REQUEST:
-		gemini_bad(c, res.reason);
+		gemini_bad(c, res->reason);
 		break;
 	case RESULT_OTHER_HOST:
 		gemini_reply(c, "53", "Host not served");
 		break;
 	case RESULT_SEARCH:
-		gemini_search(c, res.site, u, &res);
+		gemini_search(c, res->site, u, res);
+		break;
+	case RESULT_CERT_NEEDED:
+		gemini_reply(c, "60", "Client certificate required");
+		break;
+	case RESULT_CERT_REFUSED:
+		gemini_reply(c, "61", "Certificate not authorised");
+		break;
+	case RESULT_CERT_INVALID:
+		gemini_reply(c, "62", "Certificate not valid");
 		break;
 	}
+}
+
+static void
+gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
+{
+	struct peer	peer;
+	struct request	req = { u->host, NULL, u->path, u->has_query ? u->query : NULL,
+			    &peer };
+	struct result	res;
+
+	conn_peer(c, &peer);
+	router_resolve(cfg->router, &req, &res);
+	gemini_result(c, u, &res);
+}
+
+/* The URL's port and host against the connection's; -1 when answered 53. */
+int
+gemini_authority(struct conn *c, const struct router *r, const struct url *u)
+{
+	const char	*sni;
+
+	if ((u->port == -1 ? GEMINI_DEFAULT_PORT : u->port) != conn_port(c)) {
+		gemini_reply(c, "53", "Port not served");
+		return -1;
+	}
+	/* SNI and URL must name the same host (an alias counts as its host). */
+	sni = conn_sni(c);
+	if (sni != NULL && !url_host_equal(sni, u->host) &&
+	    (router_site(r, sni) == NULL ||
+	    router_site(r, sni) != router_site(r, u->host))) {
+		gemini_reply(c, "53", "SNI and URL host disagree");
+		return -1;
+	}
+	return 0;
 }
 
 static void
 gemini_request(struct conn *c, char *line, size_t len, int crlf)
 {
 	const struct gemini_cfg	*cfg = conn_frontend_arg(c);
-	const char		*errstr, *sni;
+	const char		*errstr;
 	struct url		 u;
 
 	conn_set_request(c, line, len);
@@ -182,22 +223,16 @@ gemini_request(struct conn *c, char *line, size_t len, int crlf)
 		gemini_bad(c, errstr);
 		return;
 	}
+	if (strcmp(u.scheme, "titan") == 0 && titan_served(cfg->router)) {
+		titan_request(c, cfg->router, line, len);
+		return;
+	}
 	if (strcmp(u.scheme, "gemini") != 0) {
 		gemini_reply(c, "53", "Scheme not served");
 		return;
 	}
-	if ((u.port == -1 ? GEMINI_DEFAULT_PORT : u.port) != conn_port(c)) {
-		gemini_reply(c, "53", "Port not served");
+	if (gemini_authority(c, cfg->router, &u) == -1)
 		return;
-	}
-	/* SNI and URL must name the same host (an alias counts as its host). */
-	sni = conn_sni(c);
-	if (sni != NULL && !url_host_equal(sni, u.host) &&
-	    (router_site(cfg->router, sni) == NULL ||
-	    router_site(cfg->router, sni) != router_site(cfg->router, u.host))) {
-		gemini_reply(c, "53", "SNI and URL host disagree");
-		return;
-	}
 	gemini_route(c, cfg, &u);
 }
 

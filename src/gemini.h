@@ -10,5 +10,11 @@ struct gemini_cfg {
 };
 
 void	gemini_frontend(struct frontend *, struct gemini_cfg *);
+/* For the Titan front end (upload.c): a status line; a router result. */
+void	gemini_reply(struct conn *, const char *, const char *);
+void	gemini_bad(struct conn *, const char *);
+struct url;
+void	gemini_result(struct conn *, const struct url *, const struct result *);
+int	gemini_authority(struct conn *, const struct router *, const struct url *);
 
 #endif

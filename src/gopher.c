@@ -129,7 +129,7 @@ gopher_request(struct conn *c, char *line, size_t len, int crlf)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
 	char			 path[URL_MAX + 2], words[URL_MAX + 1], *tab, *end;
-	struct request		 req = { NULL, cfg->site, path, NULL };
+	struct request		 req = { NULL, cfg->site, path, NULL, NULL };
 	size_t			 i;
 
 	(void)crlf;
@@ -195,6 +195,11 @@ gopher_route(struct conn *c, const struct gopher_cfg *cfg,
 	case RESULT_NOT_FOUND:
 		gopher_error(c, cfg->notfound, cfg->notfound_len);
 		break;
+	case RESULT_CERT_NEEDED:
+	case RESULT_CERT_REFUSED:
+	case RESULT_CERT_INVALID:
+		gopher_error(c, cfg->cert, cfg->cert_len);
+		break;
 	default:
 		gopher_bad(c);
 	}
@@ -218,6 +223,8 @@ gopher_frontend(struct frontend *fe, struct gopher_cfg *cfg)
 	cfg->bad = buf_take(&b, &cfg->bad_len);
 	gophermap_error(&b, "Gone");
 	cfg->gone = buf_take(&b, &cfg->gone_len);
+	gophermap_error(&b, "This page needs a Gemini client certificate");
+	cfg->cert = buf_take(&b, &cfg->cert_len);
 	fe->name = "gopher";
 	fe->request = gopher_request;
 	fe->too_long = gopher_too_long;
@@ -230,4 +237,5 @@ gopher_cfg_free(struct gopher_cfg *cfg)
 	free(cfg->notfound);
 	free(cfg->bad);
 	free(cfg->gone);
+	free(cfg->cert);
 }

@@ -14,6 +14,8 @@ struct gopher_cfg {
 	size_t			 bad_len;
 	char			*gone;
 	size_t			 gone_len;
+	char			*cert;		/* a page in a certificate area */
+	size_t			 cert_len;
 };
 
 void	gopher_frontend(struct frontend *, struct gopher_cfg *);

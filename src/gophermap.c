@@ -290,11 +290,14 @@ render_local(struct buf *out, const struct gopher_ctx *ctx, const char *ref,
 {
 	char	path[PATH_MAX_LEN + 2], sel[PATH_MAX_LEN + 2];
 	char	type;
+	int	r = -1;
 
 	if (local_path(ctx, ref, len, path, sizeof path) == -1)
 		return -1;
-	if (ctx->classify == NULL ||
-	    ctx->classify(ctx->arg, path, &type, sel, sizeof sel) == -1) {
+	if (ctx->classify != NULL &&
+	    (r = ctx->classify(ctx->arg, path, &type, sel, sizeof sel)) == -2)
+		return -2;	/* not for Gopher: the link is left out */
+	if (r == -1) {
 		size_t n = strlen(path);
 
 		type = n > 0 && path[n - 1] == '/' ? '1' : mime_gopher_type(path);
@@ -383,6 +386,7 @@ render_link(struct buf *out, const struct gopher_ctx *ctx,
 		r = render_local(out, ctx, l->url, l->urllen, label, llen);
 	if (r == -1)
 		wrap_text(out, "", "", label, llen);
+	/* -2: nothing at all */
 }
 
 void

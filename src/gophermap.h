@@ -8,7 +8,10 @@
 
 #define GOPHER_WIDTH	70	/* columns for wrapped text, in characters */
 
-/* Says what a local canonical path is: its Gopher item type and selector. */
+/*
+ * Says what a local canonical path is: its Gopher item type and selector
+ * (0); -1 unknown (typed by extension); -2 leave the link out of the menu.
+ */
 typedef int (*gopher_classify_fn)(void *, const char *, char *, char *, size_t);
 
 struct gopher_ctx {

@@ -271,7 +271,8 @@ log_addr(const struct sockaddr *sa, char *out, size_t outsz)
 
 void
 log_request(const char *client, const char *proto, const char *req,
-    size_t reqlen, const char *status, size_t bytes, const struct timespec *start)
+    size_t reqlen, const char *status, size_t bytes, const struct timespec *start,
+    const char *cert)
 {
 	struct timespec	 now, mono;
 	struct tm	 tm;
@@ -288,7 +289,8 @@ log_request(const char *client, const char *proto, const char *req,
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	ms = (mono.tv_sec - start->tv_sec) * 1e3 +
 	    (mono.tv_nsec - start->tv_nsec) / 1e6;
-	log_line("%s.%03ldZ %s %s \"%s\" %s %zu %.3fms\n", when,
+	log_line("%s.%03ldZ %s %s \"%s\" %s %zu %.3fms%s%s\n", when,
 	    (long)(now.tv_nsec / 1000000), log_ip ? client : "-", proto, esc,
-	    status, bytes, ms);
+	    status, bytes, ms, cert != NULL && cert[0] != '\0' ? " cert=" : "",
+	    cert != NULL ? cert : "");
 }

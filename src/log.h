@@ -34,8 +34,10 @@ size_t	log_escape(const char *, size_t, char *, size_t);
 /* Formats an address as "1.2.3.4" or "::1"; out should hold 64 bytes. */
 void	log_addr(const struct sockaddr *, char *, size_t);
 
-/* One line: time client proto "request" status bytes duration. */
+#define LOG_CERT_LEN	8	/* hex digits of a client certificate's fingerprint */
+
+/* One line: time client proto "request" status bytes duration [cert=HEX]. */
 void	log_request(const char *, const char *, const char *, size_t,
-	    const char *, size_t, const struct timespec *);
+	    const char *, size_t, const struct timespec *, const char *);
 
 #endif

@@ -3,7 +3,9 @@
  * It knows nothing of sockets or wire formats.
  */
 #include <string.h>
+#include <time.h>
 
+#include "access.h"
 #include "compat.h"
 #include "hostname.h"
 #include "path.h"
@@ -116,31 +118,120 @@ router_search(const struct site *s, const char *path, struct result *res)
 	return 1;
 }
 
+/* The result of a certificate decision; 1 if it refuses. */
+static int
+router_verdict(enum access_verdict v, struct result *res)
+{
+	switch (v) {
+	case ACCESS_OK:
+		return 0;
+	case ACCESS_NEED_CERT:
+		router_fail(res, RESULT_CERT_NEEDED, "certificate required");
+		break;
+	case ACCESS_NOT_AUTHORISED:
+		router_fail(res, RESULT_CERT_REFUSED, "certificate not authorised");
+		break;
+	case ACCESS_NOT_VALID:
+		router_fail(res, RESULT_CERT_INVALID, "certificate not valid");
+		break;
+	}
+	return 1;
+}
+
+/* A certificate area covering the path; 1 if it refuses the request. */
+static int
+router_access(const struct site *s, const char *path, const struct peer *p,
+    struct result *res)
+{
+	const struct path_rule	*area;
+
+	if (s->conf == NULL || (area = path_rule_area(s->conf->paths,
+	    s->conf->npaths, path)) == NULL)
+		return 0;
+	return router_verdict(access_check(area, p, time(NULL)), res);
+}
+
+/* Checks and canonicalises a request's path into path; 0, or -1 with res set. */
+static int
+router_path(const struct router *r, const struct request *req, char *path,
+    size_t pathsz, struct result *res)
+{
+	const char		*errstr = NULL;
+	const struct site	*s = req->site;
+
+	memset(res, 0, sizeof *res);
+	if (s == NULL && (req->host == NULL || (s = router_site(r, req->host)) == NULL)) {
+		router_fail(res, RESULT_OTHER_HOST, "host not served");
+		return -1;
+	}
+	res->site = s;
+	if (path_canon(req->path, path, pathsz, &errstr) == -1) {
+		router_fail(res, RESULT_BAD_REQUEST, errstr);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A Titan upload: a canonical file path below the root with no dotfile
+ * and no control byte, on a path with titan = yes, by someone the rule
+ * lets upload.
+ */
+void
+router_upload(const struct router *r, const struct request *req,
+    const char *token, struct result *res)
+{
+	char			 path[PATH_MAX_LEN + 2];
+	const struct path_rule	*rule;
+	const struct site	*s;
+	size_t			 i, len;
+
+	if (router_path(r, req, path, sizeof path - 1, res) == -1)
+		return;
+	s = res->site;
+	len = strlen(path);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f) {
+			router_fail(res, RESULT_BAD_REQUEST, "control byte in path");
+			return;
+		}
+	if (path_hidden(path)) {
+		router_fail(res, RESULT_BAD_REQUEST, "dotfile in path");
+		return;
+	}
+	if (path[len - 1] == '/') {
+		router_fail(res, RESULT_BAD_REQUEST, "not a file name");
+		return;
+	}
+	if (s->conf == NULL || (rule = path_rule_titan(s->conf->paths,
+	    s->conf->npaths, path)) == NULL) {
+		router_fail(res, RESULT_BAD_REQUEST, "uploads not enabled here");
+		return;
+	}
+	if (router_verdict(access_titan(rule, req->peer, token, time(NULL)), res))
+		return;
+	res->kind = RESULT_UPLOAD;
+	res->rule = rule;
+	strlcpy(res->target, path, sizeof res->target);
+}
+
 void
 router_resolve(const struct router *r, const struct request *req,
     struct result *res)
 {
 	char			 path[PATH_MAX_LEN + 2];
-	const char		*errstr = NULL;
-	const struct site	*s = req->site;
+	const struct site	*s;
 	const struct node	*n;
 	size_t			 len;
 
-	memset(res, 0, sizeof *res);
-	if (s == NULL && (req->host == NULL || (s = router_site(r, req->host)) == NULL)) {
-		router_fail(res, RESULT_OTHER_HOST, "host not served");
+	if (router_path(r, req, path, sizeof path - 1, res) == -1)
 		return;
-	}
-	res->site = s;
-	if (path_canon(req->path, path, sizeof path - 1, &errstr) == -1) {
-		router_fail(res, RESULT_BAD_REQUEST, errstr);
-		return;
-	}
+	s = res->site;
 	if (path_hidden(path)) {
 		router_fail(res, RESULT_NOT_FOUND, "hidden");
 		return;
 	}
-	if (router_rule(s, path, res))
+	if (router_access(s, path, req->peer, res) || router_rule(s, path, res))
 		return;
 	if ((n = snapshot_find(s->snap, path)) != NULL) {
 		res->kind = RESULT_NODE;

@@ -8,6 +8,7 @@
 
 struct ssl_ctx_st;
 struct search_index;
+struct peer;
 
 /* One virtual host: its settings, its content, its certificate. */
 struct site {
@@ -16,6 +17,7 @@ struct site {
 	struct snapshot		*snap;
 	struct ssl_ctx_st	*ctx;
 	struct search_index	*search;	/* NULL: search is off */
+	int			 rootfd;	/* O_PATH, for Titan uploads; -1 none */
 };
 
 struct request {
@@ -23,6 +25,7 @@ struct request {
 	const struct site	*site;	/* Gopher: the listener's site */
 	const char		*path;	/* decoded, not yet canonical */
 	const char		*query;	/* NULL when absent */
+	const struct peer	*peer;	/* the client certificate; NULL: none */
 };
 
 enum result_kind {
@@ -34,6 +37,10 @@ enum result_kind {
 	RESULT_BAD_REQUEST,	/* reason says why */
 	RESULT_OTHER_HOST,	/* a host we do not serve */
 	RESULT_SEARCH,		/* the host's search page: page, target = words */
+	RESULT_CERT_NEEDED,	/* a certificate area: no certificate (60) */
+	RESULT_CERT_REFUSED,	/* not listed, or a wrong token (61) */
+	RESULT_CERT_INVALID,	/* outside its validity dates (62) */
+	RESULT_UPLOAD,		/* router_upload: write target under rule */
 };
 
 struct result {
@@ -44,6 +51,7 @@ struct result {
 	int			 permanent;	/* MOVED */
 	int			 page;		/* SEARCH: from 1 */
 	const char		*reason;
+	const struct path_rule	*rule;		/* UPLOAD: the Titan rule */
 };
 
 struct router {
@@ -53,5 +61,8 @@ struct router {
 
 const struct site *router_site(const struct router *, const char *);
 void	router_resolve(const struct router *, const struct request *, struct result *);
+/* A Titan upload to the request's path, with its token (NULL: none). */
+void	router_upload(const struct router *, const struct request *,
+	    const char *, struct result *);
 
 #endif

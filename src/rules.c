@@ -95,3 +95,56 @@ path_rule_mime(const struct path_rule *rules, int n, const char *path)
 	}
 	return type;
 }
+
+/*
+ * A certificate area: require_certificate, or an allow list. On a Titan
+ * path the allow list says who may upload, and reading stays public
+ * unless require_certificate says otherwise.
+ */
+static int
+has_area(const struct path_rule *r)
+{
+	return r->require_cert || ((r->ncerts > 0 || r->certs_file[0] != '\0') &&
+	    r->titan != 1);
+}
+
+static int
+has_titan(const struct path_rule *r)
+{
+	return r->titan != -1;
+}
+
+const struct path_rule *
+path_rule_area(const struct path_rule *rules, int n, const char *path)
+{
+	return path_rule_setting(rules, n, path, has_area);
+}
+
+int
+path_rule_protected(const struct path_rule *rules, int n, const char *path)
+{
+	return path_rule_area(rules, n, path) != NULL;
+}
+
+const struct path_rule *
+path_rule_titan(const struct path_rule *rules, int n, const char *path)
+{
+	const struct path_rule	*r = path_rule_setting(rules, n, path, has_titan);
+
+	return r != NULL && r->titan == 1 ? r : NULL;
+}
+
+/*
+ * Asking for a client certificate costs a handshake about 5 %, so only
+ * hosts that look at one ask. Extend this for CGI and FastCGI paths.
+ */
+int
+host_wants_certs(const struct host_config *h)
+{
+	int	i;
+
+	for (i = 0; h != NULL && i < h->npaths; i++)
+		if (has_area(&h->paths[i]) || h->paths[i].titan == 1)
+			return 1;
+	return 0;
+}

@@ -142,6 +142,10 @@ index_node(const struct node *n, void *arg)
 	const char	*text;
 	size_t		 len;
 
+	/* Pages in a certificate area are left out: results show their text. */
+	if (path_rule_protected(b->site->conf->paths, b->site->conf->npaths,
+	    n->path))
+		return;
 	if ((n->kind == NODE_PAGE || (n->kind == NODE_FILE && n->gopher_type == '0')) &&
 	    snapshot_text(b->site->snap, n->path, &text, &len) == 0 &&
 	    search_put(b->site->search, n->path, text, len) == -1)

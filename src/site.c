@@ -5,14 +5,17 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
+#include "access.h"
 #include "compat.h"
 #include "log.h"
 #include "searchpage.h"
 #include "site.h"
 #include "tls.h"
+#include "upload.h"
 
 /* SNI: switch to the named host's certificate; unknown names keep the default. */
 static int
@@ -25,8 +28,12 @@ site_sni(SSL *ssl, int *alert, void *arg)
 	(void)alert;
 	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	if (name != NULL && (s = router_site(r, name)) != NULL && s->ctx != NULL &&
-	    s->ctx != SSL_get_SSL_CTX(ssl))
+	    s->ctx != SSL_get_SSL_CTX(ssl)) {
 		SSL_set_SSL_CTX(ssl, s->ctx);
+		/* SSL_new copied the default host's verify mode: take this one's. */
+		SSL_set_verify(ssl, SSL_CTX_get_verify_mode(s->ctx),
+		    SSL_CTX_get_verify_callback(s->ctx));
+	}
 	return SSL_TLSEXT_ERR_OK;
 }
 
@@ -39,6 +46,7 @@ site_load(struct state *st, int i, int dry_run, char *err, size_t errsz)
 	const char			*alt[CONFIG_MAX_ALIASES];
 	int				 gen, j;
 
+	s->rootfd = upload_root_open(hc);
 	s->name = hc->name;
 	s->conf = hc;
 	memset(&so, 0, sizeof so);
@@ -68,6 +76,7 @@ site_load(struct state *st, int i, int dry_run, char *err, size_t errsz)
 		return 0;	/* nothing to load yet */
 	if ((s->ctx = tls_server_ctx(hc->certdir, hc->name, err, errsz)) == NULL)
 		return -1;
+	tls_request_certs(s->ctx, host_wants_certs(hc));
 	if (gen)
 		log_info("generated a certificate for %s in %s", hc->name,
 		    hc->certdir);
@@ -83,6 +92,10 @@ state_load(struct state *st, struct config *conf, int dry_run, char *err,
 
 	memset(st, 0, sizeof *st);
 	st->conf = conf;
+	if (access_load_files(conf, err, errsz) == -1) {
+		state_free(st);
+		return -1;
+	}
 	for (i = 0; i < conf->nhosts; i++) {
 		st->nsites = i + 1;
 		if (site_load(st, i, dry_run, why, sizeof why) == -1) {
@@ -115,7 +128,10 @@ state_free(struct state *st)
 		snapshot_free(st->sites[i].snap);
 		search_free(st->sites[i].search);
 		SSL_CTX_free(st->sites[i].ctx);
+		if (st->sites[i].rootfd != -1)
+			close(st->sites[i].rootfd);
 	}
+	access_free_files(st->conf);
 	free(st->conf);
 	memset(st, 0, sizeof *st);
 }

@@ -412,6 +412,8 @@ snapshot_classify(void *arg, const char *path, char *type, char *sel,
 		if ((n = snapshot_find(s, dir)) == NULL)
 			return -1;
 	}
+	if (path_rule_protected(s->opts.rules, s->opts.nrules, n->path))
+		return -2;	/* a certificate area: Gopher menus leave it out */
 	*type = n->kind == NODE_DIR ? '1' : n->gopher_type;
 	return strlcpy(sel, n->path, selsz) < selsz ? 0 : -1;
 }

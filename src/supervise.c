@@ -23,6 +23,7 @@
 #include "confine.h"
 #include "log.h"
 #include "supervise.h"
+#include "upload.h"
 #include "worker.h"
 
 #define MAX_PROCS	(4 * MAX_WORKERS)
@@ -91,6 +92,7 @@ worker_child(int slot, int logw)
 {
 	const struct config	*conf = sv.st->conf;
 	const char		*roots[CONFIG_MAX_HOSTS], *warn;
+	const char		*writable[CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS];
 	struct confine		 cf;
 	struct conn_limits	 lim;
 	char			 err[512];
@@ -117,6 +119,9 @@ worker_child(int slot, int logw)
 	cf.chroot = conf->chroot ? conf->hosts[0].root : NULL;
 	cf.roots = roots;
 	cf.nroots = sv.st->nsites;
+	cf.writable = writable;
+	cf.nwritable = upload_dirs(conf, writable, CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS);
+	signal(SIGXFSZ, SIG_IGN);	/* a full file system is an upload's EFBIG */
 	cf.landlock = conf->confine;
 	if (confine_worker(&cf, err, sizeof err, &warn) == -1)
 		fatalx("worker: %s", err);

@@ -505,6 +505,17 @@ tls_verify_any(int ok, X509_STORE_CTX *store)
 	return 1;
 }
 
+/* Whether the handshake asks for a client certificate (never requires one). */
+void
+tls_request_certs(SSL_CTX *ctx, int on)
+{
+	if (on)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+		    tls_verify_any);
+	else
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+}
+
 SSL_CTX *
 tls_server_ctx(const char *dir, const char *host, char *err, size_t errsz)
 {
@@ -523,8 +534,7 @@ tls_server_ctx(const char *dir, const char *host, char *err, size_t errsz)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
-	    tls_verify_any);
+	tls_request_certs(ctx, 1);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"tulpar", 6);
 	/* TLS 1.3 tickets are queued with the answer: see tls_queue_ticket(). */
 	SSL_CTX_set_num_tickets(ctx, 0);

@@ -22,6 +22,8 @@ int	 tls_ensure_cert(const char *, const char *, const char *const *, int,
 
 /* A server context with the host's certificate; NULL with err on failure. */
 SSL_CTX	*tls_server_ctx(const char *, const char *, char *, size_t);
+/* Asks TLS clients for a certificate (1) or not (0); see host_wants_certs(). */
+void	 tls_request_certs(SSL_CTX *, int);
 
 /* Makes the secret ticket keys derive from; call once, before forking. */
 int	 tls_ticket_secret_init(void);

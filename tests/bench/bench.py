@@ -327,15 +327,24 @@ class Bench:
         self.sizes = (2048, 2048)
 
     @retried
-    def start_tulpar(self, extra=()):
+    def start_tulpar(self, extra=(), logname="tulpar.log"):
         gp, pp = free_port(), free_port()
         argv = [TULPAR, "-d", os.path.join(ROOT, "capsule"), "-T",
                 self.certdir, "-H", "localhost", "-G", "127.0.0.1:%d" % gp,
                 "-P", "127.0.0.1:%d" % pp] + TULPAR_FLAGS + list(extra)
-        s = Server("tulpar", argv, [gp, pp], os.path.join(self.tmp, "tulpar.log"))
+        s = Server("tulpar", argv, [gp, pp], os.path.join(self.tmp, logname))
         s.urls = {"gemini": "gemini://localhost:%d%s" % (gp, GEMINI_PATH),
                   "gopher": "gopher://localhost:%d/1%s" % (pp, GOPHER_SEL)}
         return s
+
+    def start_tulpar_certreq(self):
+        """tulpar whose host asks for client certificates (it has a
+        certificate area): the other kind of host, measured beside."""
+        conf = os.path.join(self.tmp, "certreq.conf")
+        with open(conf, "w") as f:
+            f.write("[host localhost]\nroot = %s\n[path localhost /members/]\n"
+                    "require_certificate = yes\n" % os.path.join(ROOT, "capsule"))
+        return self.start_tulpar(["-c", conf], "tulpar-certreq.log")
 
     @retried
     def start_refserver(self):
@@ -416,6 +425,8 @@ class Bench:
         t = self.start_tulpar()
         ref, tcp = self.start_refserver(), self.start_reftcp()
         floors = [self.start_tlsfloor(0), self.start_tlsfloor(1)]
+        certreq = self.start_tulpar_certreq()
+        floors.append(certreq)  # started, warmed and stopped with the floors
         servers = {"ref": ref, "tcp": tcp, "floor0": floors[0],
                    "floor1": floors[1]}
         results = {}  # (scenario, "ref"|"tulpar"|"floor") -> [json per round]
@@ -428,6 +439,8 @@ class Bench:
                 pair = [("ref", servers[refkey]), ("tulpar", t)]
                 if floorkey is not None:
                     pair.append(("floor", servers[floorkey]))
+                if name == "gemini-full":
+                    pair.append(("certreq", certreq))
                 if rnd % 2:
                     pair.reverse()
                 for who, srv in pair:
@@ -541,6 +554,7 @@ THROUGHPUT_TARGETS = {"gemini-full": (0.75, "<= 0.75x ref"),
 
 FLOOR_NOTES = {"gemini-full": "no ticket",
                "gemini-resume": "one ticket, none on resumption"}
+CERTREQ_NOTE = "host asks for a client certificate (the other rows: it does not)"
 
 
 def report_throughput(t, res):
@@ -550,8 +564,11 @@ def report_throughput(t, res):
         whos = [("ref", ref), ("tulpar", res[(name, "tulpar")])]
         if floorkey is not None:
             whos.append(("floor", res[(name, "floor")]))
+        if (name, "certreq") in res:
+            whos.append(("certreq", res[(name, "certreq")]))
         for who, rs in whos:
-            srv = {"tulpar": "tulpar", "floor": "tlsfloor"}.get(who) or \
+            srv = {"tulpar": "tulpar", "floor": "tlsfloor",
+                   "certreq": "tulpar"}.get(who) or \
                 {"ref": "refserver", "tcp": "reftcp"}[refkey]
             errs = sum(r["errors"] for r in rs)
             notes = ""
@@ -567,6 +584,10 @@ def report_throughput(t, res):
                 continue
             base = ref_full if name == "gemini-resume" else ref
             rt = per_round(rs, base, "us_per_req")
+            if who == "certreq":
+                t.add(name, srv, us, med_range(rt, "%.2f"), "(information)",
+                      notes=CERTREQ_NOTE, **cells)
+                continue
             if who == "floor":
                 # The least OpenSSL allows here: no target, the bound on one.
                 t.add(name, srv, us, med_range(rt, "%.2f"), "(information)",
@@ -741,6 +762,12 @@ def smoke(b):
             "tlsfloor resume",
             b.measured(floors[1], floors[1].urls["gemini"], ["-r"], 0.15, 4),
             True))
+
+    def certreq_served():
+        c = b.start_tulpar_certreq()
+        floors.append(c)  # stopped with the others
+        check("tulpar certreq gemini", b.measured(c, c.urls["gemini"], [], 0.15, 4))
+    attempt("tulpar certreq", certreq_served)
 
     def held_while_served():
         h = Holder(t.urls["gemini"], 50, conc=16, hold=5, limit=10)

@@ -229,10 +229,16 @@ route(struct request *req, int hops)
 	case RESULT_GONE:
 	case RESULT_NOT_FOUND:
 	case RESULT_BAD_REQUEST:
+	case RESULT_CERT_NEEDED:
+	case RESULT_CERT_REFUSED:
+	case RESULT_CERT_INVALID:
 		FUZZ_ASSERT(res.reason != NULL, "no reason");
 		break;
 	case RESULT_OTHER_HOST:
 		FUZZ_ASSERT(0, "Gopher request sent to another host");
+		break;
+	case RESULT_UPLOAD:
+		FUZZ_ASSERT(0, "router_resolve answered an upload");
 	}
 }
 

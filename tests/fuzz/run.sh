@@ -14,7 +14,7 @@ extra=${FUZZ_FLAGS:-}
 # libFuzzer options per harness: the longest useful input, and its dictionary.
 opts() {
 	case $1 in
-	url|selector)	printf -- '-max_len=1100' ;;	# URL_MAX and a little more
+	url|selector|titan) printf -- '-max_len=1100' ;;	# URL_MAX and a little more
 	path)		printf -- '-max_len=2200' ;;	# past path_resolve's 2050
 	listen)		printf -- '-max_len=128' ;;
 	config)		printf -- '-max_len=2048' ;;

@@ -513,3 +513,22 @@ sys.exit(0 if end == "eof" else 1)
 fetch() {
 	timeout 60 python3 -c "$_FETCH_PY" "$@"
 }
+
+# ---------------------------------------------------------------- client certificates
+# (added for test_certs.sh and test_titan.sh)
+
+# mkcert name [faketime-date]: a self-signed client certificate valid 30
+# days, $TMP/name.crt and $TMP/name.key; with a date, made under faketime as
+# if then (an expired or not yet valid certificate).
+mkcert() {
+	local pre=()
+	[ $# -gt 1 ] && pre=(faketime "$2")
+	"${pre[@]}" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$TMP/$1.key" -out "$TMP/$1.crt" -subj "/CN=$1" \
+	    -days 30 2>/dev/null
+}
+
+# cert_fp name: the SHA-256 of $TMP/name.crt's DER, lower-case hex.
+cert_fp() {
+	openssl x509 -in "$TMP/$1.crt" -outform DER | sha256sum | cut -d' ' -f1
+}

@@ -143,6 +143,8 @@ stop_tulpar
 mkdir -p "$TMP/conf"
 printf '# Home\n' >"$TMP/conf/index.gmi"
 printf '# Mine\nMy own find page.\n' >"$TMP/conf/find.gmi"
+mkdir -p "$TMP/conf/private"
+printf '# Private\nThe word quokka stays private.\n' >"$TMP/conf/private/p.gmi"
 G1=$(free_port); P1=$(free_port)
 cat >"$TMP/a.conf" <<CONF
 [server]
@@ -152,6 +154,8 @@ cert_dir = $CERTDIR
 root = $TMP/conf
 gopher = 127.0.0.1:$P1
 search = /find.gmi
+[path localhost /private/]
+require_certificate = yes
 CONF
 r=$("$TULPAR" -n -c "$TMP/a.conf" 2>&1)
 expect_contains "-n warns when a page stands at the search path" \
@@ -165,6 +169,10 @@ r=$(gem_req "$(gem_url /search)")
 expect_match "and not at /search" '^51 ' "$r"
 r=$(gem_req "$(gem_url /find)?own")
 expect_contains "the configured search finds a page" "=> /find.gmi Mine" "$r"
+r=$(gem_req "$(gem_url /find)?quokka")
+expect_contains "a page in a certificate area is not searched" "No page matches." "$r"
+r=$(gem_req "$(gem_url /private/p.gmi)")
+expect_match "(the page is there, behind its certificate)" '^60 ' "$r"
 stop_tulpar
 sed -i 's|^search = .*|search = off|' "$TMP/a.conf"
 start_conf "$TMP/a.conf" "$G1 $P1" || bail "tulpar -c starts with search off"
