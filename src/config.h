@@ -6,6 +6,7 @@
 
 #include "listen.h"
 #include "ratelimit.h"
+#include "ticketkeys.h"
 
 #define CONFIG_MAX_HOSTS	16
 #define CONFIG_MAX_ALIASES	8
@@ -78,6 +79,7 @@ struct config {
 	struct rl_prefix	 rate_exempt[RL_MAX_EXEMPT];
 	int			 nrate_exempt;
 	char			 ticket_keys[1024];	/* a key file, "" none */
+	struct ticketkeys	 tickets;	/* read from it (main.c) */
 	struct host_config	 hosts[CONFIG_MAX_HOSTS];
 	int			 nhosts;	/* hosts[0] is the default host */
 };

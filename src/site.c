@@ -104,6 +104,8 @@ state_free(struct state *st)
 		snapshot_free(st->sites[i].snap);
 		SSL_CTX_free(st->sites[i].ctx);
 	}
+	if (st->conf != NULL)
+		OPENSSL_cleanse(&st->conf->tickets, sizeof st->conf->tickets);
 	free(st->conf);
 	memset(st, 0, sizeof *st);
 }

@@ -13,6 +13,7 @@
 #include "gopher.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "ticketkeys.h"
 #include "worker.h"
 
 #define STOP_GRACE	5
@@ -129,6 +130,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 		fatalx("cannot create the event loop");
 	conn_setup(base, lim);
 	ratelimit_setup(st);
+	ticketkeys_use(&st->conf->tickets);
 	log_buffered(base);
 	nlisteners = n;
 	for (i = 0; i < n; i++) {
