@@ -65,7 +65,8 @@ int
 ticketkeys_load(const char *path, struct ticketkeys *ks, char *err,
     size_t errsz)
 {
-	unsigned char	 buf[TICKETKEYS_MAX * TICKETKEY_SIZE + 1];
+	/* one key more than allowed: the parser says why, not the buffer */
+	unsigned char	 buf[(TICKETKEYS_MAX + 1) * TICKETKEY_SIZE];
 	struct stat	 st;
 	const char	*errstr;
 	size_t		 len = 0;
