@@ -54,6 +54,8 @@ import sys
 import tempfile
 import time
 
+import ratebench  # issue 16: rate limits
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LOADGEN = os.path.join(HERE, "loadgen")
@@ -628,12 +630,14 @@ def report_hold(t, hold):
            " ".join(HOLD_FLAGS)))
 
 
-def report(b, res, mem, hold):
+def report(b, res, mem, hold, rate=None):
     t = Table()
     report_throughput(t, res)
     report_memory(t, mem)
     if hold is not None:
         report_hold(t, hold)
+    if rate is not None:
+        ratebench.report(t, sys.modules[__name__], rate)
     print()
     print("tulpar benchmark: %d rounds x %gs, concurrency %d, server on CPU "
           "%s, loadgen on CPU %s" % (ROUNDS, SECONDS, CONC,
@@ -663,7 +667,8 @@ def full(b):
             mem[(proto, who)] = m
     hold = b.hold_test(HOLD, 2) if HOLD > 0 else None
     res = b.throughput(ROUNDS, SECONDS)
-    fails = report(b, res, mem, hold)
+    rate = ratebench.measure(b, sys.modules[__name__], ROUNDS, SECONDS)
+    fails = report(b, res, mem, hold, rate)
     return 1 if fails and os.environ.get("BENCH_STRICT") == "1" else 0
 
 
@@ -737,6 +742,8 @@ def smoke(b):
         r["errors"] += r["dropped"]
         check("tulpar held", r)
     attempt("hold", held_while_served)
+    attempt("ratelimit", lambda: ratebench.smoke(b, sys.modules[__name__],
+                                                  check))
     for s in [t, ref, tcp] + floors:
         s.stop()
     print("%d passed, %d failed" % (passed, failed))
