@@ -35,7 +35,8 @@ BENCH_IDLE (1000 idle connections), BENCH_HOLD (10000 held connections),
 BENCH_HOLD_FLAGS (tulpar flags for the hold test, "-m 12000 -t 60"),
 BENCH_TULPAR_FLAGS (extra tulpar flags everywhere, e.g. "-w 2"),
 BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1), BENCH_GEMINI_PATH (/timeline.gmi),
-BENCH_GOPHER_SELECTOR (/), TULPAR (./tulpar), BENCH_KEEP=1 (keep the
+BENCH_GOPHER_SELECTOR (/), TULPAR (./tulpar), BENCH_ONLY=rate (only the
+rate-limit rows, tests/bench/ratebench.py), BENCH_KEEP=1 (keep the
 temporary directory with the servers' logs), BENCH_STRICT=1 (exit 1 when a
 target fails).
 """
@@ -779,6 +780,8 @@ def main():
     if os.environ.get("BENCH_KEEP") == "1":
         log("keeping " + tmp)
     try:
+        if os.environ.get("BENCH_ONLY") == "rate" and not smoke_mode:
+            return ratebench.only(b, sys.modules[__name__])
         return smoke(b) if smoke_mode else full(b)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print("bench: %s" % e, file=sys.stderr)

@@ -161,3 +161,21 @@ def smoke(b, bm, check):
               bm.loadgen(t.urls["gemini"], "-c", 4, "-d", 0.2))
     finally:
         t.stop()
+
+
+def only(b, bm):
+    """BENCH_ONLY=rate: these rows alone, with the reference page size."""
+    t = b.start_tulpar()
+    b.probe_sizes(t)
+    t.stop()
+    rate = measure(b, bm, bm.ROUNDS, bm.SECONDS)
+    table = bm.Table()
+    report(table, bm, rate)
+    print()
+    print("tulpar rate-limit benchmark: %d rounds x %gs, server on CPU %s, "
+          "loadgen on CPU %s" % (bm.ROUNDS, bm.SECONDS,
+                                 os.environ.get("BENCH_SERVER_CPU", "0"),
+                                 os.environ.get("BENCH_CLIENT_CPU", "1")))
+    table.print()
+    print("%d targets met, %d missed" % (table.passed, table.failed))
+    return 1 if table.failed and os.environ.get("BENCH_STRICT") == "1" else 0
