@@ -36,6 +36,15 @@ key(const char *addr)
 	return k;
 }
 
+/* The key of IPv4 address v, without a sockaddr. */
+static struct rl_key
+key4(uint32_t v)
+{
+	struct rl_key	k = { v, 4, 0 };
+
+	return k;
+}
+
 static void
 test_parse_limit(void **state)
 {
@@ -292,9 +301,7 @@ test_flood_evicts_oldest(void **state)
 	(void)state;
 	assert_true(ratelimit_table_size() <= 1100 * 1024);
 	for (i = 0; i < 200000; i++) {
-		k.prefix = 0x0a000000u + i;
-		k.family = 4;
-		k.pad = 0;
+		k = key4(0x0a000000u + i);
 		assert_int_equal(ratelimit_count(t, &k, 0, &lim, 1000 + i, &wait),
 		    RL_PASS);
 	}
@@ -302,7 +309,7 @@ test_flood_evicts_oldest(void **state)
 	    RL_PASS);
 	/* the latest 1000 are all still held: a second request is refused */
 	for (i = 199000; i < 200000; i++) {
-		k.prefix = 0x0a000000u + i;
+		k = key4(0x0a000000u + i);
 		still += ratelimit_count(t, &k, 0, &lim, 300000, &wait) == RL_LIMITED;
 	}
 	assert_int_equal(still, 1000);
@@ -325,9 +332,7 @@ test_evicts_expired_first(void **state)
 	    RL_PASS);
 	/* 100 000 others with one-second windows, long over when the next come */
 	for (i = 0; i < 100000; i++) {
-		k.prefix = 0x0b000000u + i;
-		k.family = 4;
-		k.pad = 0;
+		k = key4(0x0b000000u + i);
 		ratelimit_count(t, &k, 0, &shortlim, 2000 + i / 1000 * 2000,
 		    &wait);
 	}
