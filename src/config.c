@@ -95,6 +95,8 @@ static int	cfg_action(struct config_ctx *, const struct config_key *, const char
 static int	cfg_search(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_certs(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_size(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_rate(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_exempt(struct config_ctx *, const struct config_key *, const char *);
 
 #define FIELD(type, member) \
 	offsetof(struct type, member), sizeof(((struct type *)0)->member)
@@ -112,6 +114,9 @@ static const struct config_key config_keys[] = {
 	{ SEC_SERVER, "read_timeout", cfg_int, FIELD(config, read_timeout), 1, 3600 },
 	{ SEC_SERVER, "log", cfg_log, FIELD(config, logfile), 0, 0 },
 	{ SEC_SERVER, "log_client_ip", cfg_bool, FIELD(config, log_ip), 0, 0 },
+	{ SEC_SERVER, "rate_limit", cfg_rate, FIELD(config, rate_limit), 0, 0 },
+	{ SEC_SERVER, "rate_limit_exempt", cfg_exempt, FIELD(config, rate_exempt), 0, 0 },
+	{ SEC_SERVER, "ticket_keys", cfg_str, FIELD(config, ticket_keys), 0, 0 },
 	{ SEC_HOST, "aliases", cfg_aliases, FIELD(host_config, aliases), 0, 0 },
 	{ SEC_HOST, "root", cfg_root, FIELD(host_config, root), 0, 0 },
 	{ SEC_HOST, "cert_dir", cfg_str, FIELD(host_config, certdir), 0, 0 },
@@ -120,6 +125,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_HOST, "gopher", cfg_gopher, FIELD(host_config, gopher), 0, 0 },
 	{ SEC_HOST, "gopher_proxy", cfg_bool, FIELD(host_config, gopher_proxy), 0, 0 },
 	{ SEC_HOST, "search", cfg_search, FIELD(host_config, search), 0, 0 },
+	{ SEC_HOST, "rate_limit", cfg_rate, FIELD(host_config, rate_limit), 0, 0 },
 	{ SEC_PATH, "redirect", cfg_action, FIELD(path_rule, target),
 	    PATH_REDIRECT, 0 },
 	{ SEC_PATH, "permanent_redirect", cfg_action, FIELD(path_rule, target),
@@ -531,6 +537,34 @@ cfg_size(struct config_ctx *ctx, const struct config_key *k, const char *v)
 		return config_fail(ctx, ctx->lineno, "invalid %s '%s': %s (want "
 		    "bytes with an optional K, M or G)", k->name,
 		    config_quote(v, q, sizeof q), errstr);
+	return 0;
+}
+
+/* rate_limit = N/SECONDS or off, in [server] or a [host]. */
+static int
+cfg_rate(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	const char	*errstr;
+	char		 q[64];
+
+	if (ratelimit_parse_limit(v, (struct rl_limit *)config_field(ctx, k),
+	    &errstr) == -1)
+		return config_fail(ctx, ctx->lineno, "invalid %s '%s' (%s)",
+		    k->name, config_quote(v, q, sizeof q), errstr);
+	return 0;
+}
+
+/* rate_limit_exempt = ADDR[/BITS] ... */
+static int
+cfg_exempt(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	const char	*errstr;
+	char		 q[80];
+
+	if (ratelimit_parse_exempt(v, ctx->conf->rate_exempt, RL_MAX_EXEMPT,
+	    &ctx->conf->nrate_exempt, &errstr) == -1)
+		return config_fail(ctx, ctx->lineno, "invalid %s '%s': %s",
+		    k->name, config_quote(v, q, sizeof q), errstr);
 	return 0;
 }
 

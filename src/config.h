@@ -5,6 +5,8 @@
 #include <stddef.h>
 
 #include "listen.h"
+#include "ratelimit.h"
+#include "ticketkeys.h"
 
 #define CONFIG_MAX_HOSTS	16
 #define CONFIG_MAX_ALIASES	8
@@ -62,6 +64,7 @@ struct host_config {
 	int			 gopher_proxy;	/* expect a PROXY header */
 	struct path_rule	 paths[CONFIG_MAX_PATHS];
 	int			 npaths;
+	struct rl_limit		 rate_limit;	/* .set: overrides [server]'s */
 };
 
 enum log_target {
@@ -86,6 +89,11 @@ struct config {
 	enum log_target		 log;
 	char			 logfile[1024];
 	int			 log_ip;	/* default 1 */
+	struct rl_limit		 rate_limit;	/* requests 0: off */
+	struct rl_prefix	 rate_exempt[RL_MAX_EXEMPT];
+	int			 nrate_exempt;
+	char			 ticket_keys[1024];	/* a key file, "" none */
+	struct ticketkeys	 tickets;	/* read from it (main.c) */
 	struct host_config	 hosts[CONFIG_MAX_HOSTS];
 	int			 nhosts;	/* hosts[0] is the default host */
 };

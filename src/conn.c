@@ -31,6 +31,7 @@
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
+#include "ratelimit.h"
 #include "tls.h"
 #include "url.h"
 
@@ -80,6 +81,9 @@ struct conn {
 	size_t			 reqlen;
 	char			 status[8];
 	char			 client[46];
+	struct rl_key		 rl;		/* the client, as rate limits count it */
+	unsigned		 rl_wait;	/* seconds, when limited */
+	enum rl_verdict		 rlv;
 };
 
 static TAILQ_HEAD(, conn)	 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
@@ -331,6 +335,14 @@ conn_dispatch(struct conn *c)
 	int	 crlf;
 
 	c->state = CONN_RESPOND;
+	if (c->rlv == RL_LIMITED) {
+		n = nl != NULL ? (size_t)(nl - c->in) : c->inlen;
+		if (n > 0 && c->in[n - 1] == '\r')
+			n--;
+		conn_set_request(c, c->in, n);
+		c->fe->limited(c, c->rl_wait);	/* neither parsed nor routed */
+		return;
+	}
 	if (nl == NULL) {
 		c->fe->too_long(c);
 		return;
@@ -556,6 +568,8 @@ conn_proxy(struct conn *c)
 			c->port = ntohs(((struct sockaddr_in *)&pi.dst)->sin_port);
 		else if (pi.dst.ss_family == AF_INET6)
 			c->port = ntohs(((struct sockaddr_in6 *)&pi.dst)->sin6_port);
+		c->rlv = ratelimit_arrive((struct sockaddr *)&pi.src, c->fe->site,
+		    &c->rl, &c->rl_wait);
 	}
 	c->state = c->ssl != NULL ? CONN_HANDSHAKE : CONN_REQUEST;
 	return 1;
@@ -581,6 +595,10 @@ conn_step(struct conn *c)
 			c->fe->too_long(c);	/* the Gopher bad-request item */
 			return;
 		}
+		if (c->rlv == RL_DROP) {
+			conn_close(c, "limited");
+			return;
+		}
 	}
 	if (c->state == CONN_HANDSHAKE) {
 		if ((r = SSL_do_handshake(c->ssl)) != 1) {
@@ -601,6 +619,8 @@ conn_step(struct conn *c)
 			return;
 		}
 		c->state = CONN_REQUEST;
+		if (c->rlv == RL_LATER)		/* SNI has chosen the host */
+			c->rlv = ratelimit_handshaken(&c->rl, c->ssl, &c->rl_wait);
 	}
 	if (c->state == CONN_REQUEST) {
 		if ((r = conn_read(c)) == -1) {
@@ -655,16 +675,42 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 	conn_step(c);
 }
 
+/* Over the limit and told so often enough: logged and closed, nothing more. */
+static void
+conn_turn_away(int fd, const struct sockaddr *sa, const struct frontend *fe)
+{
+	struct timespec	start;
+	char		client[46];
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	close(fd);
+	log_addr(sa, client, sizeof client);
+	log_request(client, fe->name, NULL, 0, "limited", 0, &start, NULL);
+}
+
 void
 conn_accept(int fd, const struct sockaddr *sa, socklen_t slen, SSL_CTX *ctx,
     const struct frontend *fe)
 {
 	struct conn	*c;
+	struct rl_key	 rl;
+	unsigned	 wait = 0;
+	enum rl_verdict	 v = RL_PASS;
 
 	(void)slen;
+	if (!fe->proxy &&
+	    (v = ratelimit_arrive(sa, fe->site, &rl, &wait)) == RL_DROP) {
+		conn_turn_away(fd, sa, fe);
+		return;
+	}
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		close(fd);
 		return;
+	}
+	if (v != RL_PASS) {
+		c->rl = rl;
+		c->rl_wait = wait;
+		c->rlv = v;
 	}
 	c->fd = fd;
 	c->file = -1;

@@ -21,6 +21,9 @@ struct frontend {
 	void		*arg;
 	int		 port;		/* the listener's port */
 	int		 proxy;		/* a PROXY protocol header comes first */
+	int		 site;		/* Gopher: the listener's host; Gemini: -1 */
+	/* Over the rate limit: answer, saying how many seconds to wait. */
+	void		(*limited)(struct conn *, unsigned);
 };
 
 struct conn_limits {

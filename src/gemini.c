@@ -242,11 +242,25 @@ gemini_too_long(struct conn *c)
 	gemini_reply(c, "59", "Request too long");
 }
 
+/* Over the rate limit: 44 and the seconds until a request would be let through. */
+static void
+gemini_limited(struct conn *c, unsigned wait)
+{
+	char	line[32];
+	int	n;
+
+	n = snprintf(line, sizeof line, "44 %u\r\n", wait);
+	conn_set_status(c, "limited");
+	conn_send_copy(c, line, n);
+	conn_finish(c);
+}
+
 void
 gemini_frontend(struct frontend *fe, struct gemini_cfg *cfg)
 {
 	fe->name = "gemini";
 	fe->request = gemini_request;
 	fe->too_long = gemini_too_long;
+	fe->limited = gemini_limited;
 	fe->arg = cfg;
 }

@@ -2,6 +2,7 @@
  * The Gopher front end (RFC 1436): one selector line in, a menu or the
  * raw file out. Search terms and Gopher+ suffixes after a TAB are dropped.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +212,24 @@ gopher_too_long(struct conn *c)
 	gopher_bad(c);
 }
 
+/* Over the rate limit: an error item saying how long to wait. */
+static void
+gopher_limited(struct conn *c, unsigned wait)
+{
+	struct buf	b;
+	char		msg[80];
+
+	snprintf(msg, sizeof msg, "Too many requests: try again in %u second%s",
+	    wait, wait == 1 ? "" : "s");
+	buf_init(&b);
+	gophermap_error(&b, msg);
+	conn_set_status(c, "limited");
+	if (!b.failed)
+		conn_send_copy(c, b.data, b.len);
+	buf_free(&b);
+	conn_finish(c);
+}
+
 void
 gopher_frontend(struct frontend *fe, struct gopher_cfg *cfg)
 {
@@ -228,6 +247,7 @@ gopher_frontend(struct frontend *fe, struct gopher_cfg *cfg)
 	fe->name = "gopher";
 	fe->request = gopher_request;
 	fe->too_long = gopher_too_long;
+	fe->limited = gopher_limited;
 	fe->arg = cfg;
 }
 

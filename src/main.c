@@ -23,6 +23,7 @@
 #include "search.h"
 #include "site.h"
 #include "supervise.h"
+#include "ticketkeys.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -259,6 +260,10 @@ build_config(struct config *c, char *err, size_t errsz)
 	} else
 		default_config(c);
 	if (apply_options(&opts, c, err, errsz) == -1)
+		return -1;
+	/* Read now, so -n and a reload refuse a bad key file. */
+	if (c->ticket_keys[0] != '\0' &&
+	    ticketkeys_load(c->ticket_keys, &c->tickets, err, errsz) == -1)
 		return -1;
 	if (c->workers == 0)
 		c->workers = usable_cpus();

@@ -132,6 +132,8 @@ state_free(struct state *st)
 			close(st->sites[i].rootfd);
 	}
 	access_free_files(st->conf);
+	if (st->conf != NULL)
+		OPENSSL_cleanse(&st->conf->tickets, sizeof st->conf->tickets);
 	free(st->conf);
 	memset(st, 0, sizeof *st);
 }

@@ -22,6 +22,7 @@
 
 #include "confine.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "supervise.h"
 #include "upload.h"
 #include "worker.h"
@@ -342,6 +343,8 @@ supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 	bind_rest(fds);
 	if (conn_shared(4 * workers) == -1)
 		fatalx("cannot share the connection count: %s", strerror(errno));
+	if (ratelimit_shared() == -1)
+		fatalx("cannot share the rate-limit table: %s", strerror(errno));
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

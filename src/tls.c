@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "ticketkeys.h"
 #include "tls.h"
 
 #define CERT_DAYS	(365 * 30)
@@ -436,23 +437,33 @@ ticket_epoch(time_t t)
 	return (uint64_t)t / TICKET_EPOCH;
 }
 
+/*
+ * The key to seal a ticket with (enc: its name goes into name), or the key
+ * that sealed one: 1 current, 2 opened by an older key (renew), 0 unknown.
+ * From the ticket_keys file when there is one, else derived.
+ */
 static int
-ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
-    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+ticket_pick(unsigned char name[16], int enc, const unsigned char **aes,
+    const unsigned char **mac)
 {
+	const struct ticketkey	*fk;
 	const struct ticket_key	*k;
 	uint64_t		 now = ticket_epoch(time(NULL)), epoch = 0;
-	OSSL_PARAM		 params[3];
 	int			 i;
 
-	(void)ssl;
+	if ((fk = ticketkeys_sealing()) != NULL) {
+		if (enc)
+			memcpy(name, fk->name, 16);
+		else if ((fk = ticketkeys_find(name, &i)) == NULL)
+			return 0;
+		*aes = fk->aes;
+		*mac = fk->hmac;
+		return enc || i == 0 ? 1 : 2;
+	}
 	if (enc) {
-		if ((k = ticket_key(now)) == NULL ||
-		    RAND_bytes(iv, EVP_CIPHER_get_iv_length(ticket_cipher)) != 1)
+		if ((k = ticket_key(now)) == NULL)
 			return -1;
 		memcpy(name, k->name, 16);
-		if (EVP_EncryptInit_ex2(cctx, ticket_cipher, k->aes, iv, NULL) != 1)
-			return -1;
 	} else {
 		if (memcmp(name, "tulp\0\0\0\0", 8) != 0)
 			return 0;
@@ -461,18 +472,38 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 		if ((epoch != now && epoch + 1 != now) ||
 		    (k = ticket_key(epoch)) == NULL)
 			return 0;
-		if (EVP_DecryptInit_ex2(cctx, ticket_cipher, k->aes, iv, NULL) != 1)
-			return -1;
 	}
+	*aes = k->aes;
+	*mac = k->mac;
+	return enc || epoch == now ? 1 : 2;
+}
+
+static int
+ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const unsigned char	*aes, *mac;
+	OSSL_PARAM		 params[3];
+	int			 r;
+
+	(void)ssl;
+	if ((r = ticket_pick(name, enc, &aes, &mac)) <= 0)
+		return r;
+	if (enc) {
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(ticket_cipher)) != 1 ||
+		    EVP_EncryptInit_ex2(cctx, ticket_cipher, aes, iv, NULL) != 1)
+			return -1;
+	} else if (EVP_DecryptInit_ex2(cctx, ticket_cipher, aes, iv, NULL) != 1)
+		return -1;
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
-	    (void *)(uintptr_t)k->mac, sizeof k->mac);
+	    (void *)(uintptr_t)mac, 32);
 	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)(uintptr_t)"SHA256", 0);
 	params[2] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
 		return -1;
 	/* 2: renew an old key's ticket (TLS 1.2; 1.3 is tls_queue_ticket's) */
-	return enc || epoch == now ? 1 : 2;
+	return r;
 }
 
 /*

@@ -12,6 +12,8 @@
 #include "gemini.h"
 #include "gopher.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "ticketkeys.h"
 #include "worker.h"
 
 #define STOP_GRACE	5
@@ -112,6 +114,7 @@ endpoint_init(struct endpoint *e, const struct state *st, const struct lspec *ls
 	}
 	e->fe.port = ls->addr.port;
 	e->fe.proxy = ls->proxy;
+	e->fe.site = ls->site;
 }
 
 void
@@ -126,6 +129,8 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	conn_setup(base, lim);
+	ratelimit_setup(st);
+	ticketkeys_use(&st->conf->tickets);
 	log_buffered(base);
 	nlisteners = n;
 	for (i = 0; i < n; i++) {

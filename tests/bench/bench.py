@@ -35,7 +35,8 @@ BENCH_IDLE (1000 idle connections), BENCH_HOLD (10000 held connections),
 BENCH_HOLD_FLAGS (tulpar flags for the hold test, "-m 12000 -t 60"),
 BENCH_TULPAR_FLAGS (extra tulpar flags everywhere, e.g. "-w 2"),
 BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1), BENCH_GEMINI_PATH (/timeline.gmi),
-BENCH_GOPHER_SELECTOR (/), TULPAR (./tulpar), BENCH_KEEP=1 (keep the
+BENCH_GOPHER_SELECTOR (/), TULPAR (./tulpar), BENCH_ONLY=rate (only the
+rate-limit rows, tests/bench/ratebench.py), BENCH_KEEP=1 (keep the
 temporary directory with the servers' logs), BENCH_STRICT=1 (exit 1 when a
 target fails).
 """
@@ -53,6 +54,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import ratebench  # issue 16: rate limits
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -652,7 +655,7 @@ def report_hold(t, hold):
            " ".join(HOLD_FLAGS)))
 
 
-def report(b, res, mem, hold, extra=()):
+def report(b, res, mem, hold, extra=(), rate=None):
     t = Table()
     report_throughput(t, res)
     report_memory(t, mem)
@@ -660,6 +663,8 @@ def report(b, res, mem, hold, extra=()):
         report_hold(t, hold)
     for row in extra:  # rows of the suites in other files (EXTRAS)
         t.add(**row)
+    if rate is not None:
+        ratebench.report(t, sys.modules[__name__], rate)
     print()
     print("tulpar benchmark: %d rounds x %gs, concurrency %d, server on CPU "
           "%s, loadgen on CPU %s" % (ROUNDS, SECONDS, CONC,
@@ -698,7 +703,8 @@ def full(b):
     extra = []
     for mod in extras():
         extra += mod.rows(b, ROUNDS, SECONDS)
-    fails = report(b, res, mem, hold, extra)
+    rate = ratebench.measure(b, sys.modules[__name__], ROUNDS, SECONDS)
+    fails = report(b, res, mem, hold, extra, rate)
     return 1 if fails and os.environ.get("BENCH_STRICT") == "1" else 0
 
 
@@ -778,6 +784,8 @@ def smoke(b):
         r["errors"] += r["dropped"]
         check("tulpar held", r)
     attempt("hold", held_while_served)
+    attempt("ratelimit", lambda: ratebench.smoke(b, sys.modules[__name__],
+                                                  check))
     for s in [t, ref, tcp] + floors:
         s.stop()
     for mod in extras():
@@ -815,6 +823,8 @@ def main():
     if os.environ.get("BENCH_KEEP") == "1":
         log("keeping " + tmp)
     try:
+        if os.environ.get("BENCH_ONLY") == "rate" and not smoke_mode:
+            return ratebench.only(b, sys.modules[__name__])
         return smoke(b) if smoke_mode else full(b)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print("bench: %s" % e, file=sys.stderr)

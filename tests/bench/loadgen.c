@@ -14,6 +14,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -61,6 +62,7 @@ struct opts {
 	long		 expect;	/* expected response bytes, or -1 */
 	int		 quiet;
 	const char	*addr;		/* connect here instead of the URL host */
+	const char	*bind;		/* the source address (IPv4), or NULL */
 	const char	*url;
 };
 
@@ -135,7 +137,7 @@ die(const char *fmt, ...)
 static _Noreturn void
 usage(void)
 {
-	fputs("usage: loadgen [-qr] [-a addr] [-c concurrency] [-d seconds] "
+	fputs("usage: loadgen [-qr] [-a addr] [-b source] [-c concurrency] [-d seconds] "
 	    "[-e bytes] [-i idle-conns]\n"
 	    "               [-n count] [-t timeout] url\n"
 	    "  url: gemini://host[:port]/path or gopher://host[:port]/Tselector\n"
@@ -148,6 +150,7 @@ usage(void)
 	    "  -e  expected response size; fewer bytes count as a short read\n"
 	    "  -t  per-request timeout in seconds (default 10)\n"
 	    "  -a  connect to this address instead of the URL's host\n"
+	    "  -b  connect from this IPv4 address (e.g. 127.0.0.2)\n"
 	    "  -q  only print the JSON line\n", stderr);
 	exit(2);
 }
@@ -443,6 +446,19 @@ client_defer_fail(struct client *c)
 	event_add(c->ev, &tv);
 }
 
+/* -b: one source address for every connection, as one client would have. */
+static int
+client_bind(int fd, const char *addr)
+{
+	struct sockaddr_in	sin;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return -1;
+	return bind(fd, (struct sockaddr *)&sin, sizeof sin);
+}
+
 static void
 client_start(struct client *c)
 {
@@ -460,6 +476,10 @@ client_start(struct client *c)
 	    SOCK_CLOEXEC, 0);
 	if (c->fd != -1)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (c->fd != -1 && r->o.bind != NULL && client_bind(c->fd, r->o.bind) == -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
 	if (c->fd == -1 || (connect(c->fd, (struct sockaddr *)&r->t.ss,
 	    r->t.sslen) == -1 && errno != EINPROGRESS)) {
 		client_defer_fail(c);
@@ -893,10 +913,13 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->seconds = 5;
 	o->timeout = 10;
 	o->expect = -1;
-	while ((ch = getopt(argc, argv, "a:c:d:e:i:n:qrt:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:d:e:i:n:qrt:")) != -1) {
 		switch (ch) {
 		case 'a':
 			o->addr = optarg;
+			break;
+		case 'b':
+			o->bind = optarg;
 			break;
 		case 'c':
 			o->concurrency = (int)parse_num(optarg, 1, 100000,

@@ -21,7 +21,7 @@ FUZZ_CRASHES	?= /tmp/tulpar-fuzz-crashes
 FUZZ_FLAGS	?=
 
 FUZZ_DIR	 = tests/fuzz
-FUZZ_NAMES	 = url path selector gophermap listen proxy config atom hostname search titan
+FUZZ_NAMES	 = url path selector gophermap listen proxy config atom hostname search titan ratelimit
 FUZZ_WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wpointer-arith -Wcast-qual -Wsign-compare
 FUZZ_CFLAGS	 = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Isrc
@@ -37,20 +37,22 @@ FUZZ_SRC_path	   = path compat
 FUZZ_SRC_gophermap = gophermap gemtext buf mime path url compat
 FUZZ_SRC_selector  = router rules access peer snapshot gophermap gemtext buf mime \
 		     path url log compat hostname
-FUZZ_SRC_listen	   = listen conn peer proxy log url compat tls
+FUZZ_SRC_listen	   = listen conn peer proxy log url compat tls ratelimit ticketkeys
 FUZZ_SRC_proxy	   = proxy
 FUZZ_SRC_search	   = search gemtext buf url compat
 FUZZ_SRC_atom	   = atom gemtext buf url compat
 FUZZ_SRC_hostname  = hostname compat
 FUZZ_SRC_titan	   = titan url compat
+FUZZ_SRC_ratelimit = ratelimit ticketkeys
 FUZZ_SRC_config	   = config access titan listen conn peer proxy log url path compat tls \
-		     hostname
+		     hostname ratelimit ticketkeys
 FUZZ_PKGS	   = libevent_openssl libevent libssl libcrypto libidn2
 FUZZ_LIBS_selector = $(FUZZ_PKG_LIBS)
 FUZZ_LIBS_listen   = $(FUZZ_PKG_LIBS)
 FUZZ_LIBS_config   = $(FUZZ_PKG_LIBS) -linih
 FUZZ_LIBS_hostname = -lidn2
 FUZZ_LIBS_search   = -lunistring -lm
+FUZZ_LIBS_ratelimit = $(FUZZ_PKG_LIBS)
 # pkg-config runs at most once, and only when a rule needs it.
 FUZZ_PKG_CFLAGS	   = $(eval FUZZ_PKG_CFLAGS := $(shell pkg-config --cflags $(FUZZ_PKGS)))$(FUZZ_PKG_CFLAGS)
 FUZZ_PKG_LIBS	   = $(eval FUZZ_PKG_LIBS := $(shell pkg-config --libs $(FUZZ_PKGS)))$(FUZZ_PKG_LIBS)
