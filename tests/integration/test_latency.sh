@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Latency as clients that keep Nagle's algorithm on see it (Python's ssl,
+# Lagrange): sequential requests, each on a new connection with the default
+# socket options. A request written after the client's Finished waits for the
+# server to acknowledge that Finished; if the server has nothing to send then
+# and acknowledges late (Linux's delayed ACK, 40 ms), every page waits on a
+# timer. The bound is loose (a median under 20 ms on loopback, where an
+# answer takes 1-5 ms), so a busy machine does not fail it but the stall
+# does. Full and resumed handshakes, TLS 1.3 and 1.2, the request in one
+# write and in two (URL, then CRLF).
+. "$(dirname "$0")/lib.sh"
+need_tulpar
+
+N=${LATENCY_REQUESTS:-10}
+LIMIT_MS=20
+
+make_tree
+start_tulpar || bail "tulpar starts"
+
+# lat version resume split: N requests for /page.gmi; prints
+# "median MS max MS reused R of N ok K nodelay D", where ok counts "20 " answers
+# and nodelay is TCP_NODELAY as the client's socket had it (0: Nagle on).
+# resume: "no" (full handshakes) or "keep" (each connection offers the
+# session the one before ended with); split: "no" or "yes".
+_LAT_PY='
+import socket, ssl, statistics, sys, time
+port, n, ver, resume, split = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ctx.maximum_version = \
+    ssl.TLSVersion.TLSv1_3 if ver == "1.3" else ssl.TLSVersion.TLSv1_2
+url = b"gemini://localhost:%d/page.gmi" % port
+times, reused, ok, nodelay, sess = [], 0, 0, 0, None
+for i in range(n):
+    t0 = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    nodelay |= s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    t = ctx.wrap_socket(s, server_hostname="localhost",
+                        session=sess if resume == "keep" else None)
+    if split == "yes":
+        t.sendall(url)
+        t.sendall(b"\r\n")
+    else:
+        t.sendall(url + b"\r\n")
+    got = b""
+    while True:
+        d = t.recv(65536)
+        if not d:
+            break
+        got += d
+    times.append((time.monotonic() - t0) * 1000)
+    ok += got.startswith(b"20 ")
+    reused += t.session_reused
+    sess = t.session
+    t.close()
+print("median %.1f max %.1f reused %d of %d ok %d nodelay %d" %
+      (statistics.median(times), max(times), reused, n, ok, nodelay))
+'
+
+# check name version resume split
+check() {
+	local name=$1 out med
+	out=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" 2>&1)
+	diag "$name: $out"
+	expect_match "$name: every answer 20, Nagle on" "ok $N nodelay 0\$" "$out"
+	if [ "$3" = keep ]; then
+		expect_match "$name: resumed after the first" "reused $((N - 1)) of $N " "$out"
+	fi
+	med=$(printf '%s\n' "$out" | sed -n 's/^median \([0-9.]*\) .*/\1/p')
+	expect_lt "$name: median under $LIMIT_MS ms" "$LIMIT_MS" "${med:-999}"
+}
+
+check "TLS 1.3, full handshakes" 1.3 no no
+check "TLS 1.3, resumed" 1.3 keep no
+check "TLS 1.3, request in two writes" 1.3 no yes
+check "TLS 1.2, full handshakes" 1.2 no no
+check "TLS 1.2, resumed" 1.2 keep no
+check "TLS 1.2, request in two writes" 1.2 no yes
+
+stop_tulpar
+expect_eq "clean exit" 0 $?
+summary
