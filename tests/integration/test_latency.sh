@@ -6,7 +6,9 @@
 # and acknowledges late (Linux's delayed ACK, 40 ms), every page waits on a
 # timer. The bound is loose (a median under 20 ms on loopback, where an
 # answer takes 1-5 ms), so a busy machine does not fail it but the stall
-# does. Full and resumed handshakes, TLS 1.3 and 1.2, the request in one
+# does; on a machine so slow (a sanitizer build under load) that the same
+# requests take more than 10 ms with TCP_NODELAY, the bound is 10 ms above
+# theirs, still well below the 40 ms stall. Full and resumed handshakes, TLS 1.3 and 1.2, the request in one
 # write and in two (URL, then CRLF).
 . "$(dirname "$0")/lib.sh"
 need_tulpar
@@ -17,14 +19,14 @@ LIMIT_MS=20
 make_tree
 start_tulpar || bail "tulpar starts"
 
-# lat version resume split: N requests for /page.gmi; prints
+# lat version resume split nodelay: N requests for /page.gmi; prints
 # "median MS max MS reused R of N ok K nodelay D", where ok counts "20 " answers
 # and nodelay is TCP_NODELAY as the client's socket had it (0: Nagle on).
 # resume: "no" (full handshakes) or "keep" (each connection offers the
-# session the one before ended with); split: "no" or "yes".
+# session the one before ended with); split and nodelay: "no" or "yes".
 _LAT_PY='
 import socket, ssl, statistics, sys, time
-port, n, ver, resume, split = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+port, n, ver, resume, split, nd = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -35,6 +37,8 @@ times, reused, ok, nodelay, sess = [], 0, 0, 0, None
 for i in range(n):
     t0 = time.monotonic()
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    if nd == "yes":
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     nodelay |= s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     t = ctx.wrap_socket(s, server_hostname="localhost",
                         session=sess if resume == "keep" else None)
@@ -58,17 +62,23 @@ print("median %.1f max %.1f reused %d of %d ok %d nodelay %d" %
       (statistics.median(times), max(times), reused, n, ok, nodelay))
 '
 
+median_of() {
+	printf '%s\n' "$1" | sed -n 's/^median \([0-9.]*\) .*/\1/p'
+}
+
 # check name version resume split
 check() {
-	local name=$1 out med
-	out=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" 2>&1)
-	diag "$name: $out"
+	local name=$1 out base limit
+	base=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" yes 2>&1)
+	out=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" no 2>&1)
+	diag "$name, TCP_NODELAY: $base" "$name, Nagle on:    $out"
 	expect_match "$name: every answer 20, Nagle on" "ok $N nodelay 0\$" "$out"
 	if [ "$3" = keep ]; then
 		expect_match "$name: resumed after the first" "reused $((N - 1)) of $N " "$out"
 	fi
-	med=$(printf '%s\n' "$out" | sed -n 's/^median \([0-9.]*\) .*/\1/p')
-	expect_lt "$name: median under $LIMIT_MS ms" "$LIMIT_MS" "${med:-999}"
+	limit=$(awk -v b="$(median_of "$base")" -v l="$LIMIT_MS" \
+	    'BEGIN { print (b + 10 > l ? b + 10 : l) }')
+	expect_lt "$name: median under $limit ms" "$limit" "$(median_of "$out" | grep . || echo 999)"
 }
 
 check "TLS 1.3, full handshakes" 1.3 no no
