@@ -637,10 +637,15 @@ def report_clients(t, res):
                 if who == "ref":
                     t.add(name, srv, measured, notes=notes, **cells)
                     continue
-                rt = per_round(rs, ref, "p50_us")
-                ok = bool(rt) and statistics.median(rt) <= 1.5 and errs == 0
-                t.add(name, srv, measured, med_range(rt, "%.2f"),
-                      "p50 <= 1.5x ref", ok, notes=notes, **cells)
+                # A timer (a delayed ACK: 40 ms) shows as a difference, one
+                # that the noise of a busy machine in a median does not reach.
+                more = [(x["p50_us"] - y["p50_us"]) / 1e3
+                        for x, y in zip(rs, ref)]
+                ok = bool(more) and statistics.median(more) <= 10 and \
+                    errs == 0
+                t.add(name, srv, measured,
+                      med_range(per_round(rs, ref, "p50_us"), "%.2f"),
+                      "p50 <= ref + 10 ms", ok, notes=notes, **cells)
                 continue
             us = med_range([r["us_per_req"] for r in rs], "%.0f") + " us/req"
             if who == "ref":

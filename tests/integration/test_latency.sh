@@ -19,66 +19,72 @@ LIMIT_MS=20
 make_tree
 start_tulpar || bail "tulpar starts"
 
-# lat version resume split nodelay: N requests for /page.gmi; prints
-# "median MS max MS reused R of N ok K nodelay D", where ok counts "20 " answers
-# and nodelay is TCP_NODELAY as the client's socket had it (0: Nagle on).
-# resume: "no" (full handshakes) or "keep" (each connection offers the
-# session the one before ended with); split and nodelay: "no" or "yes".
+# The requests go in pairs, one client with Nagle on (the default socket
+# options) and one with TCP_NODELAY, so that both series meet the same load.
+# Python arguments: port N version resume split, where resume is "no" (full
+# handshakes) or "keep" (each connection offers the session the one before
+# in its series ended with) and split "no" or "yes". Prints one line per
+# series: "nagle|nodelay median MS max MS reused R of N ok K nodelay D", ok
+# counting "20 " answers, nodelay as the socket had it (0: Nagle on).
 _LAT_PY='
 import socket, ssl, statistics, sys, time
-port, n, ver, resume, split, nd = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+port, n, ver, resume, split = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
 ctx.minimum_version = ctx.maximum_version = \
     ssl.TLSVersion.TLSv1_3 if ver == "1.3" else ssl.TLSVersion.TLSv1_2
 url = b"gemini://localhost:%d/page.gmi" % port
-times, reused, ok, nodelay, sess = [], 0, 0, 0, None
-for i in range(n):
+series = {nd: dict(times=[], reused=0, ok=0, nodelay=0, sess=None) for nd in (0, 1)}
+
+def request(r, nd):
     t0 = time.monotonic()
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    if nd == "yes":
+    if nd:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    nodelay |= s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    r["nodelay"] |= s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     t = ctx.wrap_socket(s, server_hostname="localhost",
-                        session=sess if resume == "keep" else None)
+                        session=r["sess"] if resume == "keep" else None)
     if split == "yes":
         t.sendall(url)
         t.sendall(b"\r\n")
     else:
         t.sendall(url + b"\r\n")
-    got = b""
-    while True:
-        d = t.recv(65536)
-        if not d:
-            break
-        got += d
-    times.append((time.monotonic() - t0) * 1000)
-    ok += got.startswith(b"20 ")
-    reused += t.session_reused
-    sess = t.session
+    got = b"".join(iter(lambda: t.recv(65536), b""))  # until the server closes
+    r["times"].append((time.monotonic() - t0) * 1000)
+    r["ok"] += got.startswith(b"20 ")
+    r["reused"] += t.session_reused
+    r["sess"] = t.session
     t.close()
-print("median %.1f max %.1f reused %d of %d ok %d nodelay %d" %
-      (statistics.median(times), max(times), reused, n, ok, nodelay))
+
+for i in range(n):
+    for nd in ((0, 1) if i % 2 else (1, 0)):
+        request(series[nd], nd)
+for nd, name in ((0, "nagle"), (1, "nodelay")):
+    r = series[nd]
+    print("%s median %.1f max %.1f reused %d of %d ok %d nodelay %d" %
+          (name, statistics.median(r["times"]), max(r["times"]), r["reused"], n,
+           r["ok"], r["nodelay"]))
 '
 
+# median_of series output: the median of one series, or 999 if it is missing.
 median_of() {
-	printf '%s\n' "$1" | sed -n 's/^median \([0-9.]*\) .*/\1/p'
+	printf '%s\n' "$2" | sed -n "s/^$1 median \\([0-9.]*\\) .*/\\1/p" | grep . || echo 999
 }
 
 # check name version resume split
 check() {
-	local name=$1 out base limit
-	base=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" yes 2>&1)
-	out=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" no 2>&1)
-	diag "$name, TCP_NODELAY: $base" "$name, Nagle on:    $out"
-	expect_match "$name: every answer 20, Nagle on" "ok $N nodelay 0\$" "$out"
+	local name=$1 out nagle limit
+	out=$(timeout 60 python3 -c "$_LAT_PY" "$GPORT" "$N" "$2" "$3" "$4" 2>&1)
+	printf '%s\n' "$out" | sed "s/^/#   $name: /"
+	nagle=$(printf '%s\n' "$out" | grep '^nagle ')
+	expect_match "$name: every answer 20, Nagle on" "ok $N nodelay 0\$" "$nagle"
 	if [ "$3" = keep ]; then
-		expect_match "$name: resumed after the first" "reused $((N - 1)) of $N " "$out"
+		expect_match "$name: resumed after the first" "reused $((N - 1)) of $N " "$nagle"
 	fi
-	limit=$(awk -v b="$(median_of "$base")" -v l="$LIMIT_MS" \
+	limit=$(awk -v b="$(median_of nodelay "$out")" -v l="$LIMIT_MS" \
 	    'BEGIN { print (b + 10 > l ? b + 10 : l) }')
-	expect_lt "$name: median under $limit ms" "$limit" "$(median_of "$out" | grep . || echo 999)"
+	expect_lt "$name: median under $limit ms" "$limit" "$(median_of nagle "$out")"
 }
 
 check "TLS 1.3, full handshakes" 1.3 no no
