@@ -274,7 +274,11 @@ ticket_key(uint64_t epoch)
 	return &keys[slot];
 }
 
-/* Whether this is the first time a ticket (known by its IV) resumes. */
+/*
+ * Whether this is the first time a ticket (known by its IV) resumes. Marked
+ * before its HMAC is checked: a forgery that copies a real ticket's IV can
+ * at worst cost that ticket's client a full handshake later.
+ */
 static int
 ticket_first_use(const unsigned char *iv)
 {
