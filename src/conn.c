@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -300,6 +301,26 @@ conn_flush_tls(struct conn *c)
 	}
 	(void)BIO_reset(c->wbio);
 	return 1;
+}
+
+/*
+ * Acknowledges now what was read, before waiting for the rest of the request.
+ * A client with Nagle's algorithm on (Python's ssl, Lagrange) holds a small
+ * write until its last one is acknowledged: after its TLS Finished (1.3, and
+ * a 1.2 resumption) the server has nothing to send, and Linux's delayed ACK
+ * would keep the request waiting 40 ms. Not sticky: the kernel goes back
+ * to delaying ACKs by itself.
+ */
+static void
+conn_ack_now(struct conn *c)
+{
+#ifdef TCP_QUICKACK
+	int	one = 1;
+
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)c;
+#endif
 }
 
 static int
@@ -639,6 +660,7 @@ conn_step(struct conn *c)
 				conn_close(c, "error");
 				return;
 			}
+			conn_ack_now(c);
 			conn_wait(c, c->ssl && BIO_pending(c->wbio) &&
 			    SSL_version(c->ssl) < TLS1_3_VERSION ? EV_WRITE : EV_READ);
 			return;

@@ -4,10 +4,12 @@
  * ever after, since Gemini clients pin it; the server context accepts
  * client certificates without requiring them.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 #include <fcntl.h>
@@ -30,6 +32,9 @@
 
 #define CERT_DAYS	(365 * 30)
 #define TICKET_EPOCH	3600	/* seconds a ticket key is current */
+#define TICKET_SEEN	4096	/* tickets remembered as used, all workers */
+#define TICKET_KEEP	1	/* ticket_cb: resumed, no new ticket needed */
+#define TICKET_RENEW	2	/* ticket_cb: resumed, send a new ticket */
 
 /*
  * Session-ticket keys are derived from one secret made before the workers
@@ -39,6 +44,16 @@
  */
 static unsigned char	 ticket_secret[32];
 static EVP_CIPHER	*ticket_cipher;
+
+/*
+ * Tickets that have resumed a session, by their random IV, in a page shared
+ * by the workers: a ticket resuming for the first time gets a new one back,
+ * so a client that uses each ticket once (RFC 8446, C.4) resumes every
+ * time, while one that keeps offering its first ticket (Lagrange) costs one
+ * new ticket and then none. A slot lost to another ticket costs one more.
+ */
+static _Atomic uint64_t	*ticket_seen;
+static int		 ticket_idx = -1;	/* SSL ex_data: ticket_cb's verdict */
 
 struct ticket_key {
 	uint64_t	epoch;
@@ -382,8 +397,14 @@ tls_ensure_cert(const char *dir, const char *host, const char *const *alt,
 int
 tls_ticket_secret_init(void)
 {
+	void	*p;
+
 	if (RAND_bytes(ticket_secret, sizeof ticket_secret) != 1)
 		return -1;
+	p = mmap(NULL, TICKET_SEEN * sizeof *ticket_seen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ticket_seen = p == MAP_FAILED ? NULL : p;	/* NULL: always renew */
+	ticket_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 	return ticket_cipher == NULL ? -1 : 0;
 }
@@ -428,6 +449,45 @@ ticket_key(uint64_t epoch)
 		valid[slot] = 1;
 	}
 	return &keys[slot];
+}
+
+/*
+ * Whether this is the first time a ticket (known by its IV) resumes. Marked
+ * before its HMAC is checked: a forgery that copies a real ticket's IV can
+ * at worst cost that ticket's client a full handshake later.
+ */
+static int
+ticket_first_use(const unsigned char *iv)
+{
+	uint64_t	fp;
+
+	if (ticket_seen == NULL)
+		return 1;
+	memcpy(&fp, iv, sizeof fp);	/* random: a fingerprint as it is */
+	if (fp == 0)
+		fp = 1;			/* 0 is an empty slot */
+	return atomic_exchange_explicit(&ticket_seen[fp % TICKET_SEEN], fp,
+	    memory_order_relaxed) != fp;
+}
+
+/*
+ * A resumed session is renewed when its key is no longer the sealing one
+ * (old) or its ticket is used for the first time. Decided once per
+ * connection: a ClientHello repeated after a HelloRetryRequest brings the
+ * ticket again.
+ */
+static int
+ticket_verdict(SSL *ssl, int old, const unsigned char *iv)
+{
+	void	*v = ticket_idx == -1 ? NULL : SSL_get_ex_data(ssl, ticket_idx);
+	int	 r;
+
+	if (v != NULL)
+		return (int)(uintptr_t)v;
+	r = old || ticket_first_use(iv) ? TICKET_RENEW : TICKET_KEEP;
+	if (ticket_idx != -1)
+		(void)SSL_set_ex_data(ssl, ticket_idx, (void *)(uintptr_t)r);
+	return r;
 }
 
 /* The key epoch of a moment: a ticket sealed then carries this key. */
@@ -486,7 +546,6 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	OSSL_PARAM		 params[3];
 	int			 r;
 
-	(void)ssl;
 	if ((r = ticket_pick(name, enc, &aes, &mac)) <= 0)
 		return r;
 	if (enc) {
@@ -502,27 +561,25 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	params[2] = OSSL_PARAM_construct_end();
 	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
 		return -1;
-	/* 2: renew an old key's ticket (TLS 1.2; 1.3 is tls_queue_ticket's) */
-	return r;
+	/* 2 renews the ticket (TLS 1.2; 1.3 is tls_queue_ticket's) */
+	return enc ? 1 : ticket_verdict(ssl, r == 2, iv);
 }
 
 /*
  * A TLS 1.3 ticket goes out with the answer rather than at the end of the
  * handshake: a connection waiting for its request holds no ticket bytes, and
  * one that never sends a request costs no ticket. One ticket per full
- * handshake; a resumed session gets one only when the key that sealed its
- * ticket is no longer current (the key still decrypts for one more epoch).
+ * handshake; a resumed session gets one when ticket_cb said so: its ticket
+ * is used for the first time, or its key is no longer current.
  */
 void
 tls_queue_ticket(SSL *ssl)
 {
-	SSL_SESSION	*sess;
-
 	if (SSL_version(ssl) < TLS1_3_VERSION)
 		return;		/* TLS 1.2 sends its ticket in the handshake */
-	if (SSL_session_reused(ssl) && (sess = SSL_get0_session(ssl)) != NULL &&
-	    ticket_epoch(SSL_SESSION_get_time(sess)) == ticket_epoch(time(NULL)))
-		return;		/* sealed by the current key: keep it */
+	if (SSL_session_reused(ssl) && ticket_idx != -1 &&
+	    SSL_get_ex_data(ssl, ticket_idx) == (void *)(uintptr_t)TICKET_KEEP)
+		return;
 	if (SSL_new_session_ticket(ssl) != 1)
 		ERR_clear_error();	/* the answer goes out without one */
 }

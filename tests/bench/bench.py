@@ -26,6 +26,13 @@ What it measures, in this order:
   Gemini scenario also measures tlsfloor (tlsfloor.c), the least a request
   can cost through OpenSSL here, for information: it shows how low a target
   can be met at all.
+- clients: in the same rounds, against the reference and tulpar, latency
+  as one reader sees it (sequential requests, -c 1: median and p99 per
+  request, full and resumed TLS 1.3 handshakes, with Nagle's algorithm off
+  and on; on is how Python's ssl and Lagrange keep their sockets), and
+  resumption at BENCH_CONCURRENCY for two kinds of client: one that uses
+  each ticket once (RFC 8446 C.4) and one that keeps offering its first
+  (Lagrange): how many handshakes resumed, and CPU per request.
 CPU time per request does not depend on how busy the machine is; req/s
 and p99 do, and a multi-process server gets a larger share of a contended
 CPU than the single-process references.
@@ -424,6 +431,29 @@ class Bench:
                  ("gemini-resume", "ref", ["-r"], "gemini", "floor1"),
                  ("gopher", "tcp", [], "gopher", None)]
 
+    # Clients as readers run them: (scenario, loadgen args, concurrency).
+    CLIENTS = [("latency full nodelay", [], 1),
+               ("latency full nagle", ["--nagle"], 1),
+               ("latency resumed nodelay", ["-r"], 1),
+               ("latency resumed nagle", ["-r", "--nagle"], 1),
+               ("resume once", ["-u"], CONC),
+               ("resume first", ["-f"], CONC)]
+
+    def clients_round(self, rnd, ref, t, seconds, results):
+        """One round of CLIENTS, reference and tulpar alternating first."""
+        for name, args, conc in self.CLIENTS:
+            pair = [("ref", ref), ("tulpar", t)]
+            if rnd % 2:
+                pair.reverse()
+            for who, srv in pair:
+                r = self.measured(srv, srv.urls["gemini"], args, seconds, conc)
+                results.setdefault((name, who), []).append(r)
+                log("round %d %-21s %-9s %7.1f us/req p50 %6.2f ms p99 %6.2f"
+                    " ms  ok %d  errors %d  resumed %d of %d" %
+                    (rnd + 1, name, srv.name, r["us_per_req"],
+                     r["p50_us"] / 1000, r["p99_us"] / 1000, r["ok"],
+                     r["errors"], r["resumed"], r["handshakes"]))
+
     def throughput(self, rounds, seconds):
         t = self.start_tulpar()
         ref, tcp = self.start_refserver(), self.start_reftcp()
@@ -454,6 +484,7 @@ class Bench:
                         (rnd + 1, name, srv.name, r["us_per_req"], r["rps"],
                          r["p99_us"] / 1000, r["ok"], r["errors"],
                          r["resumed"]))
+            self.clients_round(rnd, ref, t, seconds, results)
         for s in [t, ref, tcp] + floors:
             s.stop()
         return results
@@ -613,6 +644,48 @@ def report_throughput(t, res):
           bool(p99) and statistics.median(p99) <= 1.1)
 
 
+def report_clients(t, res):
+    """Latency rows (ms) and the two ticket-keeping kinds of client."""
+    for name, args, conc in Bench.CLIENTS:
+        ref, tul = res[(name, "ref")], res[(name, "tulpar")]
+        for who, rs in (("ref", ref), ("tulpar", tul)):
+            errs = sum(r["errors"] for r in rs)
+            resumed = sum(r["resumed"] for r in rs)
+            hs = sum(r["handshakes"] for r in rs)
+            notes = "resumed %d of %d" % (resumed, hs) \
+                if set(args) & {"-r", "-u", "-f"} else ""
+            cells = dict(rps="%.0f" % statistics.median(r["rps"] for r in rs),
+                         p99="%.2f" % (statistics.median(
+                             r["p99_us"] for r in rs) / 1e3), errors=errs)
+            srv = "refserver" if who == "ref" else "tulpar"
+            if name.startswith("latency"):
+                measured = med_range([r["p50_us"] / 1e3 for r in rs],
+                                     "%.2f") + " ms p50"
+                if who == "ref":
+                    t.add(name, srv, measured, notes=notes, **cells)
+                    continue
+                # A timer (a delayed ACK: 40 ms) shows as a difference, one
+                # that the noise of a busy machine in a median does not reach.
+                more = [(x["p50_us"] - y["p50_us"]) / 1e3
+                        for x, y in zip(rs, ref)]
+                ok = bool(more) and statistics.median(more) <= 10 and \
+                    errs == 0
+                t.add(name, srv, measured,
+                      med_range(per_round(rs, ref, "p50_us"), "%.2f"),
+                      "p50 <= ref + 10 ms", ok, notes=notes, **cells)
+                continue
+            us = med_range([r["us_per_req"] for r in rs], "%.0f") + " us/req"
+            if who == "ref":
+                t.add(name, srv, us, notes=notes, **cells)
+                continue
+            # the first connection of each of conc has no ticket to offer
+            ok = resumed >= 0.95 * (hs - conc * len(rs)) and errs == 0
+            t.add(name, srv, us, med_range(per_round(rs, ref, "us_per_req"),
+                                           "%.2f"),
+                  ">= 95% resumed", ok, notes=notes + " (%d cold)" %
+                  (conc * len(rs)), **cells)
+
+
 def report_memory(t, mem):
     for proto, limit in (("gemini", 12), ("gopher", 1)):
         ref = mem[(proto, "ref")]
@@ -658,6 +731,7 @@ def report_hold(t, hold):
 def report(b, res, mem, hold, extra=(), rate=None):
     t = Table()
     report_throughput(t, res)
+    report_clients(t, res)
     report_memory(t, mem)
     if hold is not None:
         report_hold(t, hold)
@@ -742,6 +816,12 @@ def smoke(b):
                 attempt("%s resume" % srv.name, lambda: check(
                     "%s resume" % srv.name,
                     b.measured(srv, url, ["-r"], 0.15, 4), True))
+                for name, args, _ in Bench.CLIENTS:
+                    what = "%s %s" % (srv.name, name)
+                    attempt(what, lambda: check(
+                        what, b.measured(srv, url, args, 0.3, 1 if
+                                         name.startswith("latency") else 4),
+                        set(args) & {"-r", "-u", "-f"} != set()))
 
             def idle():
                 h = Holder(url, 20, conc=8, hold=5, limit=10)

@@ -5,6 +5,10 @@
  * closes, check the answer, close. Server certificates are not verified;
  * SNI is sent. Idle mode instead opens connections, finishes the
  * handshake and holds them, to measure a server's memory per connection.
+ * Sockets are TCP_NODELAY unless --nagle asks for the default options,
+ * as Python's ssl and Lagrange keep them. Tickets can be offered as three
+ * kinds of client do: the newest, each one once (RFC 8446, C.4), or the
+ * first one over and over.
  *
  * Human-readable results go to stdout, then one JSON line, always last.
  */
@@ -17,6 +21,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
 #include <signal.h>
@@ -34,6 +39,7 @@
 
 #define REQ_MAX		1100	/* URL or selector (1024) plus CRLF */
 #define READ_CHUNK	16384
+#define POOL_MAX	1024	/* unused tickets kept with -u */
 
 enum proto { PROTO_GEMINI, PROTO_GOPHER };
 
@@ -52,12 +58,22 @@ static const char *const err_names[ERR__MAX] = {
 
 enum state { ST_CONNECT, ST_HANDSHAKE, ST_WRITE, ST_READ, ST_IDLE };
 
+/* Which ticket a new connection offers. */
+enum resume {
+	RESUME_NONE,
+	RESUME_NEWEST,		/* -r: the newest one the server sent */
+	RESUME_ONCE,		/* -u: each ticket once, then it is gone */
+	RESUME_FIRST,		/* -f: the first one, until it stops resuming */
+};
+
 struct opts {
 	int		 concurrency;
 	double		 seconds;
 	long		 count;		/* 0: bounded by seconds only */
 	double		 timeout;
-	int		 resume;
+	enum resume	 resume;
+	int		 nagle;		/* keep the default socket options */
+	int		 tls12;		/* TLS 1.2 at most */
 	long		 idle;		/* idle mode: connections to hold */
 	long		 expect;	/* expected response bytes, or -1 */
 	int		 quiet;
@@ -86,6 +102,8 @@ struct client {
 	size_t		 sent;
 	size_t		 got;
 	char		 head[3];
+	int		 offered;	/* this handshake offered a ticket */
+	uint64_t	 offered_hash;	/* ticket_hash() of it */
 	int		 fail;		/* connect failed at once: ERR_CONNECT */
 };
 
@@ -94,7 +112,9 @@ struct run {
 	struct target	 t;
 	struct event_base *base;
 	SSL_CTX		*ctx;
-	SSL_SESSION	*last_session;	/* newest ticket, offered with -r */
+	SSL_SESSION	*last_session;	/* newest ticket (-r), or first (-f) */
+	SSL_SESSION	*pool[POOL_MAX];	/* unused tickets (-u) */
+	int		 npool;
 	struct client	*clients;
 	int		 nclients;
 	int		 active;	/* requests or opens in progress */
@@ -137,14 +157,18 @@ die(const char *fmt, ...)
 static _Noreturn void
 usage(void)
 {
-	fputs("usage: loadgen [-qr] [-a addr] [-b source] [-c concurrency] [-d seconds] "
-	    "[-e bytes] [-i idle-conns]\n"
-	    "               [-n count] [-t timeout] url\n"
+	fputs("usage: loadgen [-2fqru] [--nagle] [-a addr] [-b source] "
+	    "[-c concurrency] [-d seconds]\n"
+	    "               [-e bytes] [-i idle-conns] [-n count] [-t timeout] url\n"
 	    "  url: gemini://host[:port]/path or gopher://host[:port]/Tselector\n"
 	    "  -c  connections in flight (default 1)\n"
 	    "  -d  seconds to run, or in idle mode to hold (default 5)\n"
 	    "  -n  stop after this many requests\n"
 	    "  -r  offer the newest session ticket (count resumed handshakes)\n"
+	    "  -u  offer each ticket once, then forget it (RFC 8446, C.4)\n"
+	    "  -f  offer the first ticket over and over, until it fails\n"
+	    "  --nagle, -N  default socket options: Nagle's algorithm on\n"
+	    "  -2  TLS 1.2 at most\n"
 	    "  -i  idle mode: open this many connections (at most -c at a time),\n"
 	    "      finish the handshake (Gemini) or connect (Gopher), hold -d s\n"
 	    "  -e  expected response size; fewer bytes count as a short read\n"
@@ -278,26 +302,65 @@ target_resolve(struct target *t, const char *addr)
 	freeaddrinfo(res);
 }
 
-/* Keeps the newest session the server hands out (TLS 1.3 tickets). */
+/*
+ * Keeps a session the server handed out as -r, -u or -f wants it: 1 when
+ * the reference passed in is kept.
+ */
+static int
+session_keep(struct run *r, SSL_SESSION *sess)
+{
+	switch (r->o.resume) {
+	case RESUME_ONCE:
+		/* a copy: OpenSSL may mark the connection's own one unusable */
+		if (r->npool < POOL_MAX &&
+		    (r->pool[r->npool] = SSL_SESSION_dup(sess)) != NULL)
+			r->npool++;
+		return 0;
+	case RESUME_FIRST:
+		if (r->last_session != NULL)
+			return 0;
+		break;
+	default:
+		if (r->last_session != NULL)
+			SSL_SESSION_free(r->last_session);
+		break;
+	}
+	r->last_session = sess;
+	return 1;
+}
+
 static int
 new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
-	struct run	*r = SSL_get_app_data(ssl);
+	return session_keep(SSL_get_app_data(ssl), sess);
+}
 
-	if (r->last_session != NULL)
-		SSL_SESSION_free(r->last_session);
-	r->last_session = sess;
-	return 1;	/* we keep the reference */
+/* A digest of a session's ticket, to tell a renewed ticket from the old. */
+static uint64_t
+ticket_hash(const SSL_SESSION *s)
+{
+	const unsigned char	*t;
+	size_t			 n, i;
+	uint64_t		 h = 14695981039346656037ULL;	/* FNV-1a */
+
+	if (s == NULL)
+		return 0;
+	SSL_SESSION_get0_ticket(s, &t, &n);
+	for (i = 0; i < n; i++)
+		h = (h ^ t[i]) * 1099511628211ULL;
+	return h;
 }
 
 static SSL_CTX *
-ctx_new(int resume)
+ctx_new(enum resume resume, int tls12)
 {
 	SSL_CTX	*ctx;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		die("SSL_CTX_new failed");
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (tls12)
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 	if (resume) {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -469,12 +532,13 @@ client_start(struct client *c)
 	r->active++;
 	c->st = ST_CONNECT;
 	c->sent = c->got = 0;
+	c->offered = 0;
 	memset(c->head, 0, sizeof c->head);
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	c->fail = 0;
 	c->fd = socket(r->t.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (c->fd != -1)
+	if (c->fd != -1 && !r->o.nagle)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (c->fd != -1 && r->o.bind != NULL && client_bind(c->fd, r->o.bind) == -1) {
 		close(c->fd);
@@ -499,11 +563,18 @@ client_offer(struct client *c)
 	struct run	*r = c->run;
 	SSL_SESSION	*s;
 
-	if (r->last_session == NULL ||
+	if (r->o.resume == RESUME_ONCE) {
+		if (r->npool == 0)
+			return;
+		s = r->pool[--r->npool];	/* ours now, and nobody else's */
+	} else if (r->last_session == NULL ||
 	    (s = SSL_SESSION_dup(r->last_session)) == NULL)
 		return;
-	if (SSL_SESSION_is_resumable(s) && SSL_set_session(c->ssl, s))
+	if (SSL_SESSION_is_resumable(s) && SSL_set_session(c->ssl, s)) {
 		r->offered++;
+		c->offered = 1;
+		c->offered_hash = ticket_hash(s);
+	}
 	SSL_SESSION_free(s);
 }
 
@@ -552,8 +623,26 @@ client_handshaken(struct client *c)
 	struct run	*r = c->run;
 
 	r->handshakes++;
-	if (SSL_session_reused(c->ssl))
+	if (SSL_session_reused(c->ssl)) {
 		r->resumed++;
+		/*
+		 * A TLS 1.2 ticket renewed in a resumed handshake reaches no
+		 * callback (OpenSSL calls it for new sessions only): take it.
+		 */
+		if (SSL_version(c->ssl) < TLS1_3_VERSION &&
+		    ticket_hash(SSL_get0_session(c->ssl)) != c->offered_hash) {
+			SSL_SESSION *s = SSL_get1_session(c->ssl);
+
+			if (!session_keep(r, s))
+				SSL_SESSION_free(s);
+		}
+	}
+	else if (r->o.resume == RESUME_FIRST && c->offered &&
+	    r->last_session != NULL) {
+		/* the first ticket no longer resumes: keep the next one instead */
+		SSL_SESSION_free(r->last_session);
+		r->last_session = NULL;
+	}
 	if (SSL_version(c->ssl) == TLS1_3_VERSION)
 		r->tls13++;
 	c->st = r->o.idle > 0 ? ST_IDLE : ST_WRITE;
@@ -906,6 +995,10 @@ run_report(struct run *r)
 static void
 opts_parse(struct opts *o, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "nagle", no_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int	ch, dset = 0;
 
 	memset(o, 0, sizeof *o);
@@ -913,8 +1006,21 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->seconds = 5;
 	o->timeout = 10;
 	o->expect = -1;
-	while ((ch = getopt(argc, argv, "a:b:c:d:e:i:n:qrt:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "2a:b:c:d:e:fi:n:Nqrt:u", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case '2':
+			o->tls12 = 1;
+			break;
+		case 'f':
+			o->resume = RESUME_FIRST;
+			break;
+		case 'N':
+			o->nagle = 1;
+			break;
+		case 'u':
+			o->resume = RESUME_ONCE;
+			break;
 		case 'a':
 			o->addr = optarg;
 			break;
@@ -942,7 +1048,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 			o->quiet = 1;
 			break;
 		case 'r':
-			o->resume = 1;
+			o->resume = RESUME_NEWEST;
 			break;
 		case 't':
 			o->timeout = parse_num(optarg, 0.01, 3600, "timeout");
@@ -987,7 +1093,7 @@ main(int argc, char **argv)
 	target_parse(&r.t, r.o.url);
 	target_resolve(&r.t, r.o.addr);
 	if (r.t.proto == PROTO_GEMINI)
-		r.ctx = ctx_new(r.o.resume);
+		r.ctx = ctx_new(r.o.resume, r.o.tls12);
 	if ((r.base = event_base_new()) == NULL)
 		die("event_base_new failed");
 
@@ -1034,6 +1140,8 @@ main(int argc, char **argv)
 	event_base_free(r.base);
 	if (r.last_session != NULL)
 		SSL_SESSION_free(r.last_session);
+	while (r.npool > 0)
+		SSL_SESSION_free(r.pool[--r.npool]);
 	SSL_CTX_free(r.ctx);
 	return 0;
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # TLS session resumption over real `openssl s_client`, with the server's clock
-# set by libfaketime: a ticket resumes on every worker; a resumed session keeps
-# its ticket while the key that sealed it is current and gets a new one after
-# the key rotates; a rotated-out key still opens its tickets for one more
-# epoch (an hour), then no more; forged, altered and expired tickets get a
-# full handshake, never an error; tickets survive a reload (SIGHUP).
+# set by libfaketime: a ticket resumes on every worker; a resumed session gets
+# a new ticket when its ticket is used for the first time (so a client that
+# uses each ticket once resumes every time, RFC 8446 C.4) or when the key
+# that sealed it has rotated, and none when a client offers the same ticket
+# again (it keeps its first, as Lagrange does); a rotated-out key still opens
+# its tickets for one more epoch (an hour), then no more; forged, altered
+# and expired tickets get a full handshake, never an error; tickets and
+# what was seen of them survive a reload (SIGHUP).
 . "$(dirname "$0")/lib.sh"
 need_tulpar
 
@@ -54,6 +57,15 @@ r=$(printf 'gemini://localhost:%s/page.gmi\r\n' "$G" | timeout 5 openssl s_clien
 expect_eq "serves under libfaketime" $'20 text/gemini\r' "$r"
 expect_true "the log shows the fake clock" wait_for_line "$SRV_LOG" '^2030-01-01T10:10:00'
 
+# ticket_of file: the ticket in a client's PEM session, from its key name on, in hex.
+ticket_of() {
+	python3 -c 'import base64, sys
+der = base64.b64decode("".join(l for l in open(sys.argv[1]).read().split("\n")
+                               if l and not l.startswith("-----")))
+at = der.find(b"tulp\0\0\0\0")
+print(der[at:at + 64].hex() if at >= 0 else "")' "$1"
+}
+
 # conn [s_client options]: one request; prints "New" or "Reused" and the
 # number of NewSessionTicket messages the server sent, e.g. "Reused 0".
 conn() {
@@ -70,9 +82,41 @@ conn() {
 
 expect_eq "full handshake: one ticket" "New 1" "$(conn -sess_out "$TMP/t1")"
 expect_true "the client kept the ticket" test -s "$TMP/t1"
-expect_eq "resumed with it, no new ticket (key current)" "Reused 0" "$(conn -sess_in "$TMP/t1")"
+# Until this change a resumed session got no new ticket while its key was
+# current; a client using each ticket once then alternated full and resumed
+# handshakes. Now a ticket's first resumption brings a new one, and only that.
+expect_eq "resumed with it, first use: a new ticket" "Reused 1" "$(conn -sess_in "$TMP/t1")"
+expect_eq "resumed with it again: no new ticket (key current)" "Reused 0" \
+    "$(conn -sess_in "$TMP/t1")"
 set_clock "2030-01-01 10:59:59"
 expect_eq "resumed at the end of the epoch" "Reused 0" "$(conn -sess_in "$TMP/t1")"
+set_clock "2030-01-01 10:10:00"
+
+# A client that uses each ticket once: every connection offers the ticket the
+# one before received. Ten in a row: a full handshake, then nine resumptions,
+# each with a new ticket unlike the one it used.
+chain=""
+for i in $(seq 0 9); do
+	if [ "$i" = 0 ]; then
+		chain="$chain $(conn -sess_out "$TMP/c0")"
+	else
+		chain="$chain $(conn -sess_in "$TMP/c$((i - 1))" -sess_out "$TMP/c$i")"
+	fi
+done
+expect_eq "chain of single-use tickets: resumed every time after the first" \
+    " New 1$(printf ' Reused 1%.0s' $(seq 1 9))" "$chain"
+distinct=$(for i in $(seq 0 9); do ticket_of "$TMP/c$i"; done | sort -u | grep -c .)
+expect_eq "chain: ten different tickets" 10 "$distinct"
+
+# A client that keeps offering its first ticket resumes every time and is
+# sent one new ticket (its ticket's first use), then none.
+expect_eq "reuse client: its first ticket" "New 1" "$(conn -sess_out "$TMP/r0")"
+reuse=""
+for i in $(seq 1 10); do
+	reuse="$reuse $(conn -sess_in "$TMP/r0")"
+done
+expect_eq "reuse client: resumed ten times, one new ticket" \
+    " Reused 1$(printf ' Reused 0%.0s' $(seq 1 9))" "$reuse"
 
 # A TLS 1.3 ticket goes out with the answer: a client that completes the
 # handshake and sends nothing in the second it waits gets none.
@@ -82,9 +126,13 @@ expect_contains "handshake without a request completes" "New, TLSv1.3" "$out"
 expect_eq "handshake without a request: no ticket" 0 \
     "$(printf '%s\n' "$out" | grep -c '^<<< .*NewSessionTicket')"
 
-# TLS 1.2 sends its ticket inside the handshake, and resumes with it.
+# TLS 1.2 sends its ticket inside the handshake, and resumes with it; the
+# same rule renews it (inside the resumed handshake) on its first use only.
 expect_eq "TLS 1.2 full handshake: one ticket" "New 1" "$(conn -tls1_2 -sess_out "$TMP/t12")"
-expect_eq "TLS 1.2 resumed with it" "Reused 0" "$(conn -tls1_2 -sess_in "$TMP/t12")"
+expect_eq "TLS 1.2 resumed with it, first use: renewed" "Reused 1" \
+    "$(conn -tls1_2 -sess_in "$TMP/t12")"
+expect_eq "TLS 1.2 resumed with it again: not renewed" "Reused 0" \
+    "$(conn -tls1_2 -sess_in "$TMP/t12")"
 
 # ---------------------------------------------------------------- every worker
 # Each worker reads for the connections it serves; /proc/PID/io says which
@@ -111,7 +159,8 @@ set_clock "2030-01-01 11:05:00"
 expect_eq "after rotation: resumed, renewed (old key still opens)" "Reused 1" \
     "$(conn -sess_in "$TMP/t1" -sess_out "$TMP/t2")"
 expect_true "the client kept the renewed ticket" test -s "$TMP/t2"
-expect_eq "renewed ticket resumes, no new ticket" "Reused 0" "$(conn -sess_in "$TMP/t2")"
+expect_eq "renewed ticket resumes: first use, a new ticket" "Reused 1" "$(conn -sess_in "$TMP/t2")"
+expect_eq "renewed ticket again: no new ticket (key current)" "Reused 0" "$(conn -sess_in "$TMP/t2")"
 
 set_clock "2030-01-01 12:04:00"
 expect_eq "two rotations on: the first key opens nothing" "New 1" "$(conn -sess_in "$TMP/t1")"
@@ -151,7 +200,7 @@ with open(dst, "w") as f:
 EOF
 }
 expect_eq "a fresh ticket for the forgeries" "New 1" "$(conn -sess_out "$TMP/t4")"
-expect_eq "it resumes unaltered" "Reused 0" "$(conn -sess_in "$TMP/t4")"
+expect_eq "it resumes unaltered" "Reused 1" "$(conn -sess_in "$TMP/t4")"
 for what in name body mac; do
 	if alter_ticket "$TMP/t4" "$TMP/t4.$what" "$what"; then
 		expect_eq "ticket with an altered $what: full handshake, answered" "New 1" \
@@ -175,6 +224,7 @@ for i in $(seq 1 50); do	# the old workers finish and exit
 done
 expect_eq "SIGHUP: none of the old workers left" "" \
     "$(comm -12 <(printf '%s\n' $old_workers) <(ps -o pid= --ppid "$SRV_PID" | tr -d ' ' | sort))"
+# Reused 0: the new workers know t4 was used before, as the old ones did.
 expect_eq "SIGHUP: a ticket from before resumes on the new workers" "Reused 0" \
     "$(conn -sess_in "$TMP/t4")"
 
