@@ -89,6 +89,7 @@ static int	cfg_gopher(struct config_ctx *, const struct config_key *, const char
 static int	cfg_aliases(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_lang(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_action(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_size(struct config_ctx *, const struct config_key *, const char *);
 
 #define FIELD(type, member) \
 	offsetof(struct type, member), sizeof(((struct type *)0)->member)
@@ -106,6 +107,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_SERVER, "read_timeout", cfg_int, FIELD(config, read_timeout), 1, 3600 },
 	{ SEC_SERVER, "log", cfg_log, FIELD(config, logfile), 0, 0 },
 	{ SEC_SERVER, "log_client_ip", cfg_bool, FIELD(config, log_ip), 0, 0 },
+	{ SEC_SERVER, "cache_size", cfg_size, FIELD(config, cache_size), 0, 0 },
 	{ SEC_HOST, "aliases", cfg_aliases, FIELD(host_config, aliases), 0, 0 },
 	{ SEC_HOST, "root", cfg_root, FIELD(host_config, root), 0, 0 },
 	{ SEC_HOST, "cert_dir", cfg_str, FIELD(host_config, certdir), 0, 0 },
@@ -263,6 +265,32 @@ cfg_int(struct config_ctx *ctx, const struct config_key *k, const char *v)
 		    "number from %d to %d)", k->name, config_quote(v, q, sizeof q),
 		    k->lo, k->hi);
 	*(int *)config_field(ctx, k) = (int)n;
+	return 0;
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static int
+cfg_size(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	const char		*p;
+	unsigned long long	 n = 0, mul = 1;
+	char			 q[64];
+
+	for (p = v; isdigit((unsigned char)*p) && n <= (1ULL << 40); p++)
+		n = n * 10 + (*p - '0');
+	if (*p == 'K' || *p == 'k')
+		mul = 1ULL << 10;
+	else if (*p == 'M' || *p == 'm')
+		mul = 1ULL << 20;
+	else if (*p == 'G' || *p == 'g')
+		mul = 1ULL << 30;
+	if (mul != 1)
+		p++;
+	if (p == v || *p != '\0' || n > (1ULL << 40) / mul)
+		return config_fail(ctx, ctx->lineno, "invalid %s '%s' (want a "
+		    "byte count such as 64M, at most 1024G)", k->name,
+		    config_quote(v, q, sizeof q));
+	*(size_t *)config_field(ctx, k) = (size_t)(n * mul);
 	return 0;
 }
 
@@ -817,6 +845,7 @@ config_defaults(struct config *conf)
 	conf->confine = 1;
 	conf->log = LOG_STDERR;
 	conf->log_ip = 1;
+	conf->cache_size = 64 * 1024 * 1024;
 }
 
 int

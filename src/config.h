@@ -72,6 +72,7 @@ struct config {
 	enum log_target		 log;
 	char			 logfile[1024];
 	int			 log_ip;	/* default 1 */
+	size_t			 cache_size;	/* bytes of answers, all workers */
 	struct host_config	 hosts[CONFIG_MAX_HOSTS];
 	int			 nhosts;	/* hosts[0] is the default host */
 };

@@ -269,10 +269,10 @@ describe(const struct state *st, const struct lspec *ls, int n)
 		tls_paths(h->certdir, h->name, crt, key, sizeof crt);
 		printf("host %s: root %s: %zu pages, %zu directories, %zu files, "
 		    "%zu streamed\n", h->name, h->root,
-		    snapshot_count(st->sites[i].snap, NODE_PAGE),
-		    snapshot_count(st->sites[i].snap, NODE_DIR),
-		    snapshot_count(st->sites[i].snap, NODE_FILE),
-		    snapshot_count(st->sites[i].snap, NODE_LARGE));
+		    store_count(st->sites[i].store, NODE_PAGE),
+		    store_count(st->sites[i].store, NODE_DIR),
+		    store_count(st->sites[i].store, NODE_FILE),
+		    store_count(st->sites[i].store, NODE_LARGE));
 		printf("certificate %s%s\n", crt, st->sites[i].ctx == NULL ?
 		    " (to be generated)" : "");
 	}
@@ -330,6 +330,12 @@ main(int argc, char **argv)
 	bind_all(ls, n, fds);
 	if (opts.check_only) {
 		describe(st, ls, n);
+		for (i = 0; i < st->nsites; i++) {
+			store_check_all(st->sites[i].store);
+			store_summary(st->sites[i].store, st->sites[i].name, err,
+			    sizeof err);
+			printf("%s\n", err);
+		}
 		for (i = 0; i < n; i++)
 			close(fds[i]);
 		state_free(st);

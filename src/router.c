@@ -89,7 +89,7 @@ router_resolve(const struct router *r, const struct request *req,
 	}
 	if (router_rule(s, path, res))
 		return;
-	if ((n = snapshot_find(s->snap, path)) != NULL) {
+	if ((n = store_find(s->store, path)) != NULL) {
 		res->kind = RESULT_NODE;
 		res->node = n;
 		return;
@@ -98,7 +98,7 @@ router_resolve(const struct router *r, const struct request *req,
 	if (path[len - 1] != '/') {
 		path[len] = '/';
 		path[len + 1] = '\0';
-		if ((n = snapshot_find(s->snap, path)) != NULL) {
+		if ((n = store_find(s->store, path)) != NULL) {
 			res->kind = RESULT_REDIRECT;
 			res->node = n;
 			strlcpy(res->target, path, sizeof res->target);

@@ -4,7 +4,7 @@
 
 #include "config.h"
 #include "path.h"
-#include "snapshot.h"
+#include "store.h"
 
 struct ssl_ctx_st;
 
@@ -12,7 +12,7 @@ struct ssl_ctx_st;
 struct site {
 	const char		*name;
 	const struct host_config *conf;	/* aliases and path rules; may be NULL */
-	struct snapshot		*snap;
+	struct store		*store;
 	struct ssl_ctx_st	*ctx;
 };
 

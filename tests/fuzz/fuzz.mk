@@ -35,11 +35,11 @@ FUZZ_CC_replay	 = $(FUZZ_REPLAY_CC)
 FUZZ_SRC_url	   = url compat
 FUZZ_SRC_path	   = path compat
 FUZZ_SRC_gophermap = gophermap gemtext buf mime path url compat
-FUZZ_SRC_selector  = router rules snapshot gophermap gemtext buf mime path url \
+FUZZ_SRC_selector  = router rules store blob gophermap gemtext buf mime path url \
 		     log compat
-FUZZ_SRC_listen	   = listen conn peer proxy log url compat tls
+FUZZ_SRC_listen	   = listen conn blob peer proxy log url compat tls
 FUZZ_SRC_proxy	   = proxy
-FUZZ_SRC_config	   = config listen conn peer proxy log url path compat tls
+FUZZ_SRC_config	   = config listen conn blob peer proxy log url path compat tls
 FUZZ_PKGS	   = libevent_openssl libevent libssl libcrypto
 FUZZ_LIBS_selector = $(FUZZ_PKG_LIBS)
 FUZZ_LIBS_listen   = $(FUZZ_PKG_LIBS)

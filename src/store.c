@@ -1,0 +1,1463 @@
+/*
+ * The content store. At start-up it walks the tree under the root through
+ * directory fds and keeps metadata only: one compact node per file or
+ * directory (canonical path inline, kind, item type, stats). Answers are
+ * read and rendered when first asked for and kept in this process's cache,
+ * bounded in bytes; a connection holds a reference to what it sends.
+ *
+ * inotify watches every directory. Events mark directories dirty; after a
+ * quiet period (capped, so a steady stream still updates) the dirty
+ * directories are rescanned by the same code the load uses: nodes are
+ * added, updated or removed, and the answers that depend on them dropped.
+ * A file written to and not yet closed keeps its previous version.
+ */
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "gemtext.h"
+#include "gophermap.h"
+#include "log.h"
+#include "mime.h"
+#include "path.h"
+#include "store.h"
+#include "url.h"
+
+#define STORE_DEPTH	32
+#define STORE_NODES	2000000
+#define QUIET_MS	100		/* after the last event */
+#define CAP_MS		500		/* after the first: a stream still updates */
+#define WRITE_CAP_MS	10000		/* a file left open for writing */
+#define NWRITING	64
+#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
+	IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+#define NF_SEEN		0x01		/* found again by the scan under way */
+#define NF_DIRTY	0x02		/* queued for a rescan */
+
+static const char BOM[] = "\xef\xbb\xbf";
+
+/* A file written to and not yet closed: its previous version is served. */
+struct writing {
+	char		*path;
+	int64_t		 since;
+};
+
+struct store {
+	int			 rootfd;
+	struct store_opts	 opts;		/* strings owned */
+	struct node		**table;
+	size_t			 mask;
+	size_t			 nnodes;
+	size_t			 counts[4];
+	struct node		*top;		/* "/" */
+	int			 loading;	/* the first scan: report all */
+	int			 shape;		/* nodes came, went or changed kind */
+	int			 failed;	/* an allocation failed */
+	char			 err[512];
+	/* watching */
+	int			 ifd;
+	struct node		**bywd;
+	size_t			 nwd;
+	int			 warned;	/* the watch limit was hit */
+	char			**dirty;
+	size_t			 ndirty, capdirty;
+	int			 full;		/* rescan everything */
+	int64_t			 first, last, due;	/* ms; 0: nothing due */
+	struct writing		 writing[NWRITING];
+	int			 nwriting;
+	/* checks */
+	size_t			 problems[PROB_COUNT];
+	size_t			 cursor;	/* next hash slot to check */
+	int			 checking;
+};
+
+/* Ancestors of the directory being scanned, to stop symlink loops. */
+struct anc {
+	uint64_t	dev[STORE_DEPTH];
+	uint64_t	ino[STORE_DEPTH];
+	int		depth;
+};
+
+static struct cache	cache = { NULL, NULL, 0, STORE_CACHE, 0 };
+
+static int	scan_dir(struct store *, struct node *, int, struct anc *);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t
+hash_path(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static const char *
+relpath(const char *path)
+{
+	return path[1] == '\0' ? "." : path + 1;
+}
+
+static int
+is_dir_path(const char *path)
+{
+	return path[strlen(path) - 1] == '/';
+}
+
+void
+store_cache_budget(size_t budget)
+{
+	cache_set_budget(&cache, budget);
+}
+
+size_t
+store_cache_bytes(void)
+{
+	return cache.bytes;
+}
+
+/* ---- nodes ---- */
+
+static struct node *
+lookup(const struct store *s, const char *path)
+{
+	struct node	*n;
+	uint32_t	 h = hash_path(path);
+
+	for (n = s->table[h & s->mask]; n != NULL; n = n->next)
+		if (n->hash == h && strcmp(n->path, path) == 0)
+			return n;
+	return NULL;
+}
+
+static int
+table_grow(struct store *s)
+{
+	struct node	**t, *n, *next;
+	size_t		  size = (s->mask + 1) * 2, i;
+
+	if ((t = calloc(size, sizeof *t)) == NULL) {
+		snprintf(s->err, sizeof s->err, "cannot allocate %zu bytes for "
+		    "the node table", size * sizeof *t);
+		return -1;
+	}
+	for (i = 0; i <= s->mask; i++)
+		for (n = s->table[i]; n != NULL; n = next) {
+			next = n->next;
+			n->next = t[n->hash & (size - 1)];
+			t[n->hash & (size - 1)] = n;
+		}
+	free(s->table);
+	s->table = t;
+	s->mask = size - 1;
+	return 0;
+}
+
+/* A new node under parent; NULL (and s->err says why) on failure. */
+static struct node *
+node_add(struct store *s, struct node *parent, const char *path,
+    enum node_kind kind)
+{
+	struct node	*n;
+	size_t		 len = strlen(path), want = sizeof *n + len + 1;
+
+	if (s->nnodes >= STORE_NODES) {
+		snprintf(s->err, sizeof s->err, "more than %d files and "
+		    "directories", STORE_NODES);
+		return NULL;
+	}
+	if (s->nnodes >= s->mask + 1 && table_grow(s) == -1)
+		return NULL;
+	if ((n = calloc(1, want)) == NULL) {
+		snprintf(s->err, sizeof s->err, "cannot allocate %zu bytes for %s",
+		    want, path);
+		return NULL;
+	}
+	memcpy(n->path, path, len + 1);
+	n->kind = kind;
+	n->wd = -1;
+	n->hash = hash_path(path);
+	n->next = s->table[n->hash & s->mask];
+	s->table[n->hash & s->mask] = n;
+	if ((n->parent = parent) != NULL) {
+		n->sibling = parent->child;
+		parent->child = n;
+	}
+	s->nnodes++;
+	s->counts[kind]++;
+	s->shape = 1;
+	return n;
+}
+
+static void
+node_forget_answers(struct node *n)
+{
+	cache_drop(&cache, &n->ans[0]);
+	cache_drop(&cache, &n->ans[1]);
+}
+
+/* Removes a node and everything beneath it. */
+static void
+node_remove(struct store *s, struct node *n)
+{
+	struct node	**pp;
+
+	while (n->child != NULL)
+		node_remove(s, n->child);
+	node_forget_answers(n);
+	for (pp = &s->table[n->hash & s->mask]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	if (n->parent != NULL)
+		for (pp = &n->parent->child; *pp != NULL; pp = &(*pp)->sibling)
+			if (*pp == n) {
+				*pp = n->sibling;
+				break;
+			}
+	/* A watch is per inode: a directory renamed may hold it now. */
+	if (n->wd >= 0 && (size_t)n->wd < s->nwd && s->bywd[n->wd] == n) {
+		if (s->ifd != -1)
+			inotify_rm_watch(s->ifd, n->wd);
+		s->bywd[n->wd] = NULL;
+	}
+	s->nnodes--;
+	s->counts[n->kind]--;
+	s->shape = 1;
+	free(n);
+}
+
+/* ---- opening beneath the root ---- */
+
+static int
+open_beneath(const struct store *s, const char *rel, int flags)
+{
+	struct open_how	how;
+	int		fd;
+
+	memset(&how, 0, sizeof how);
+	how.flags = flags | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	fd = syscall(SYS_openat2, s->rootfd, rel, &how, sizeof how);
+	if (fd == -1 && errno == ENOSYS)
+		fd = openat(s->rootfd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
+	return fd;
+}
+
+/* Opens a streamed file beneath the root; a path that now leaves it fails. */
+int
+store_open(const struct store *s, const struct node *n)
+{
+	struct stat	st;
+	int		fd;
+
+	if (n->kind != NODE_LARGE)
+		return -1;
+	if ((fd = open_beneath(s, relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- reports ---- */
+
+void
+store_report(struct store *s, enum store_problem p, const char *path,
+    const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	s->problems[p]++;
+	log_warnx("%s%s: %s", strcmp(s->opts.root, "/") == 0 ? "" :
+	    s->opts.root, path, msg);
+}
+
+/* Whether the serving user may read (and, a directory, search) it. */
+static void
+check_access(struct store *s, const char *path, const struct stat *st)
+{
+	unsigned	bits, want = S_ISDIR(st->st_mode) ? 5 : 4;
+
+	if (s->opts.uid == (uid_t)-1 || s->opts.uid == 0)
+		return;
+	if (st->st_uid == s->opts.uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (st->st_gid == s->opts.gid)
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	if ((bits & want) != want)
+		store_report(s, PROB_ACCESS, path, "the serving user (uid %d) "
+		    "cannot read it", (int)s->opts.uid);
+}
+
+/* ---- the scan: one directory, the same code for load and update ---- */
+
+/* Names we can carry safely in a URL, a Gopher field and a log line. */
+static int
+name_servable(const char *name)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return utf8_valid(name, strlen(name));
+}
+
+static int
+writing_find(const struct store *s, const char *path)
+{
+	int	i;
+
+	for (i = 0; i < s->nwriting; i++)
+		if (strcmp(s->writing[i].path, path) == 0)
+			return i;
+	return -1;
+}
+
+/* 1 while a file is written to: keep what we have. */
+static int
+being_written(const struct store *s, const char *path)
+{
+	int	i = writing_find(s, path);
+
+	return i != -1 && now_ms() - s->writing[i].since < WRITE_CAP_MS;
+}
+
+static int64_t
+mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static void
+node_set_stat(struct node *n, const struct stat *st)
+{
+	n->mtime = mtime_ns(st);
+	n->ino = st->st_ino;
+	n->dev = st->st_dev;
+	n->size = st->st_size;
+}
+
+static int
+stat_same(const struct node *n, const struct stat *st)
+{
+	return n->mtime == mtime_ns(st) && n->ino == (uint64_t)st->st_ino &&
+	    n->dev == (uint64_t)st->st_dev && n->size == st->st_size;
+}
+
+static void watch_add(struct store *, struct node *);
+
+/* A directory, new or found again: recursion with the loop check. */
+static int
+scan_subdir(struct store *s, struct node *n, struct anc *a)
+{
+	int	i, r;
+
+	for (i = 0; i < a->depth; i++)
+		if (a->dev[i] == n->dev && a->ino[i] == n->ino)
+			return 0;
+	if (a->depth == STORE_DEPTH)
+		return 0;
+	a->dev[a->depth] = n->dev;
+	a->ino[a->depth++] = n->ino;
+	r = scan_dir(s, n, 1, a);
+	a->depth--;
+	return r;
+}
+
+/* The stat of an entry, a symlink followed only if it stays beneath the root. */
+static int
+entry_stat(struct store *s, int dfd, const char *name, const char *path,
+    struct stat *st)
+{
+	int	fd;
+
+	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (!S_ISLNK(st->st_mode))
+		return 0;
+	if ((fd = open_beneath(s, relpath(path), O_PATH)) == -1) {
+		if (s->loading)
+			store_report(s, PROB_OUTSIDE, path, "skipped: the "
+			    "symlink leads outside the root or is broken");
+		return -1;
+	}
+	if (fstat(fd, st) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+dir_loops(const struct anc *a, const struct stat *st)
+{
+	int	i;
+
+	for (i = 0; i < a->depth; i++)
+		if (a->dev[i] == (uint64_t)st->st_dev && a->ino[i] == (uint64_t)st->st_ino)
+			return 1;
+	return a->depth == STORE_DEPTH;
+}
+
+/* One entry of a directory under scan: new, changed, or the same. */
+static int
+scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
+    int full, struct anc *a)
+{
+	char		 path[PATH_MAX_LEN + 2];
+	struct stat	 st;
+	struct node	*n;
+	enum node_kind	 kind;
+	int		 r;
+
+	r = snprintf(path, sizeof path, "%s%s", dir->path, name);
+	if (r < 0 || (size_t)r >= sizeof path - 1)
+		return 0;
+	if (being_written(s, path)) {
+		if ((n = lookup(s, path)) != NULL)
+			n->flags |= NF_SEEN;
+		return 0;
+	}
+	if (entry_stat(s, dfd, name, path, &st) == -1)
+		return 0;
+	if (S_ISDIR(st.st_mode)) {
+		if (dir_loops(a, &st))
+			return 0;	/* a symlink back up the tree */
+		path[r] = '/';
+		path[r + 1] = '\0';
+		kind = NODE_DIR;
+	} else if (S_ISREG(st.st_mode))
+		kind = mime_is_gemtext(path) ? NODE_PAGE :
+		    (size_t)st.st_size > s->opts.large ? NODE_LARGE : NODE_FILE;
+	else
+		return 0;
+	if ((n = lookup(s, path)) != NULL && n->kind == kind) {
+		n->flags |= NF_SEEN;
+		if (kind == NODE_DIR) {
+			node_set_stat(n, &st);
+			return full ? scan_subdir(s, n, a) : 0;
+		}
+		if (stat_same(n, &st))
+			return 0;
+		node_set_stat(n, &st);
+		node_forget_answers(n);
+		check_access(s, path, &st);
+		return 0;
+	}
+	if (n != NULL)
+		node_remove(s, n);	/* it changed kind */
+	if ((n = node_add(s, dir, path, kind)) == NULL)
+		return -1;
+	n->flags |= NF_SEEN;
+	node_set_stat(n, &st);
+	n->gopher_type = kind == NODE_DIR ? '1' : mime_gopher_type(path);
+	check_access(s, path, &st);
+	if (kind != NODE_DIR)
+		return 0;
+	watch_add(s, n);
+	return scan_subdir(s, n, a);
+}
+
+/* Whether a directory without its index.gmi is listed. */
+static void
+dir_listing(struct store *s, struct node *dir)
+{
+	char		 path[PATH_MAX_LEN + 16];
+	struct node	*idx;
+	int		 unlisted = 0;
+
+	snprintf(path, sizeof path, "%sindex.gmi", dir->path);
+	idx = lookup(s, path);
+	if ((idx == NULL || idx->kind != NODE_PAGE) &&
+	    !path_rule_listing(s->opts.rules, s->opts.nrules, dir->path,
+	    !s->opts.nolisting))
+		unlisted = 1;
+	if (dir->unlisted != unlisted)
+		s->shape = 1;
+	dir->unlisted = unlisted;
+}
+
+/*
+ * Scans a directory's entries against its nodes. full: also every
+ * subdirectory (new ones always are). -1 only when memory ran out.
+ */
+static int
+scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
+{
+	struct node	*c, *next;
+	struct dirent	*e;
+	struct stat	 st;
+	DIR		*d;
+	int		 fd, r = 0;
+
+	if ((fd = open_beneath(s, relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		if (s->loading)
+			log_warnx("skipping %s: %s", dir->path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) == 0)
+		dir->mtime = mtime_ns(&st);
+	for (c = dir->child; c != NULL; c = c->sibling)
+		c->flags &= ~NF_SEEN;
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!name_servable(e->d_name)) {
+			if (s->loading)
+				store_report(s, PROB_NAME, dir->path, "skipped a "
+				    "name that is not UTF-8 or has control bytes");
+			continue;
+		}
+		r = scan_entry(s, dir, fd, e->d_name, full, a);
+	}
+	closedir(d);
+	if (r == -1)
+		return -1;
+	for (c = dir->child; c != NULL; c = next) {
+		next = c->sibling;
+		if (!(c->flags & NF_SEEN))
+			node_remove(s, c);
+	}
+	dir_listing(s, dir);
+	return 0;
+}
+
+/* The ancestors of a directory, from the nodes above it. */
+static void
+anc_of(const struct node *dir, struct anc *a)
+{
+	const struct node	*p;
+	int			 n = 0, i;
+
+	for (p = dir; p != NULL && n < STORE_DEPTH; p = p->parent)
+		n++;
+	a->depth = n;
+	for (p = dir, i = n - 1; p != NULL && i >= 0; p = p->parent, i--) {
+		a->dev[i] = p->dev;
+		a->ino[i] = p->ino;
+	}
+}
+
+/* Rescans one directory (and, full, all below); drops what depended on a change. */
+static void
+store_rescan(struct store *s, struct node *dir, int full)
+{
+	struct anc	a;
+
+	anc_of(dir, &a);
+	a.depth--;		/* scan_dir does not push dir itself */
+	if (a.depth < 0)
+		a.depth = 0;
+	a.dev[a.depth] = dir->dev;
+	a.ino[a.depth++] = dir->ino;
+	if (scan_dir(s, dir, full, &a) == -1)
+		log_warnx("content update of %s: %s", dir->path, s->err);
+}
+
+/* ---- load, free ---- */
+
+static int
+store_copy_opts(struct store *s, const struct store_opts *o)
+{
+	s->opts = *o;
+	s->opts.root = NULL;
+	s->opts.lang = NULL;
+	s->opts.host = NULL;
+	if ((s->opts.root = strdup(o->root)) == NULL ||
+	    (o->lang != NULL && (s->opts.lang = strdup(o->lang)) == NULL) ||
+	    (s->opts.host = strdup(o->host ? o->host : "localhost")) == NULL)
+		return -1;
+	if (s->opts.large == 0)
+		s->opts.large = STORE_LARGE;
+	return 0;
+}
+
+static void
+store_free_opts(struct store *s)
+{
+	free((char *)(uintptr_t)s->opts.root);
+	free((char *)(uintptr_t)s->opts.lang);
+	free((char *)(uintptr_t)s->opts.host);
+}
+
+struct store *
+store_load(const struct store_opts *o, char *err, size_t errsz)
+{
+	struct store	*s;
+	struct stat	 st;
+	struct anc	 a;
+
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->table = calloc(1024, sizeof *s->table)) == NULL) {
+		free(s);
+		snprintf(err, errsz, "content root %s: out of memory", o->root);
+		return NULL;
+	}
+	s->mask = 1023;
+	s->rootfd = s->ifd = -1;
+	if (store_copy_opts(s, o) == -1) {
+		snprintf(err, errsz, "content root %s: out of memory", o->root);
+		store_free(s);
+		return NULL;
+	}
+	if ((s->rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(s->rootfd, &st) == -1) {
+		snprintf(err, errsz, "content root %s: %s", o->root, strerror(errno));
+		store_free(s);
+		return NULL;
+	}
+	if ((s->top = node_add(s, NULL, "/", NODE_DIR)) == NULL)
+		goto fail;
+	node_set_stat(s->top, &st);
+	s->top->gopher_type = '1';
+	check_access(s, "/", &st);
+	memset(&a, 0, sizeof a);
+	a.dev[0] = st.st_dev;
+	a.ino[0] = st.st_ino;
+	a.depth = 1;
+	s->loading = 1;
+	if (scan_dir(s, s->top, 1, &a) == -1)
+		goto fail;
+	s->loading = 0;
+	s->shape = 0;
+	if (s->nnodes == 1)
+		store_report(s, PROB_EMPTY, "/", "the content root is empty");
+	return s;
+fail:
+	snprintf(err, errsz, "content root %s: out of memory: %s", o->root, s->err);
+	store_free(s);
+	return NULL;
+}
+
+void
+store_free(struct store *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	if (s->top != NULL)
+		node_remove(s, s->top);
+	for (i = 0; i < s->ndirty; i++)
+		free(s->dirty[i]);
+	free(s->dirty);
+	for (i = 0; i < (size_t)s->nwriting; i++)
+		free(s->writing[i].path);
+	free(s->bywd);
+	free(s->table);
+	store_free_opts(s);
+	if (s->rootfd != -1)
+		close(s->rootfd);
+	if (s->ifd != -1)
+		close(s->ifd);
+	free(s);
+}
+
+const struct node *
+store_find(const struct store *s, const char *path)
+{
+	const struct node	*n = lookup(s, path);
+
+	return n == NULL || n->unlisted ? NULL : n;
+}
+
+size_t
+store_count(const struct store *s, enum node_kind kind)
+{
+	return s->counts[kind];
+}
+
+static int
+node_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct node *const *)a)->path,
+	    (*(struct node *const *)b)->path);
+}
+
+void
+store_walk(const struct store *s, void (*fn)(const struct node *, void *),
+    void *arg)
+{
+	struct node	**v, *n;
+	size_t		  i, k = 0;
+
+	if ((v = calloc(s->nnodes + 1, sizeof *v)) == NULL)
+		return;
+	for (i = 0; i <= s->mask; i++)
+		for (n = s->table[i]; n != NULL; n = n->next)
+			v[k++] = n;
+	qsort(v, k, sizeof *v, node_cmp);
+	for (i = 0; i < k; i++)
+		fn(v[i], arg);
+	free(v);
+}
+
+/* ---- answers ---- */
+
+/* The Gemini status line for a path: its MIME type and lang, rules applied. */
+static int
+store_header(const struct store *s, const char *path, int page, char *hdr,
+    size_t hdrsz)
+{
+	const char	*lang, *type;
+
+	if (page || is_dir_path(path)) {
+		lang = path_rule_lang(s->opts.rules, s->opts.nrules, path,
+		    s->opts.lang);
+		return snprintf(hdr, hdrsz, "20 text/gemini%s%s\r\n",
+		    lang ? "; lang=" : "", lang ? lang : "");
+	}
+	type = path_rule_mime(s->opts.rules, s->opts.nrules, path);
+	return snprintf(hdr, hdrsz, "20 %s\r\n", type ? type : mime_type(path));
+}
+
+/*
+ * A file's bytes behind its status line, in one buffer. A page's leading
+ * byte-order mark is dropped. STORE_BUSY: being written, and changed since
+ * we last saw it.
+ */
+static int
+read_answer(struct store *s, const struct node *n, struct blob **out)
+{
+	char		 hdr[128];
+	struct blob	*b;
+	struct stat	 st;
+	size_t		 hl, got = 0;
+	ssize_t		 r;
+	int		 fd;
+
+	hl = store_header(s, n->path, n->kind == NODE_PAGE, hdr, sizeof hdr);
+	if (n->kind == NODE_LARGE) {
+		if ((b = blob_new(hl)) == NULL)
+			return -1;
+		memcpy(b->data, hdr, hl);
+		b->off = hl;
+		*out = b;
+		return 0;
+	}
+	if ((fd = open_beneath(s, relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	if (!stat_same(n, &st) && being_written(s, n->path)) {
+		close(fd);
+		return STORE_BUSY;
+	}
+	if ((b = blob_new(hl + st.st_size)) == NULL) {
+		log_warnx("cannot allocate %zu bytes for %s", hl + (size_t)st.st_size,
+		    n->path);
+		close(fd);
+		return -1;
+	}
+	memcpy(b->data, hdr, hl);
+	while (got < (size_t)st.st_size &&
+	    (r = read(fd, b->data + hl + got, st.st_size - got)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			close(fd);
+			blob_unref(b);
+			return -1;
+		}
+		got += r;
+	}
+	close(fd);
+	if (n->kind == NODE_PAGE && got >= 3 && memcmp(b->data + hl, BOM, 3) == 0) {
+		memmove(b->data + hl, b->data + hl + 3, got - 3);
+		got -= 3;
+	}
+	b->len = hl + got;
+	b->data[b->len] = '\0';
+	b->off = hl;
+	*out = b;
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A generated gemtext listing of a directory's children. */
+static void
+listing(const struct store *s, const struct node *dir, struct buf *b)
+{
+	const struct node	*c;
+	const char		**v;
+	size_t			 dl = strlen(dir->path), n = 0, i;
+	char			 enc[3 * PATH_MAX_LEN + 4], hdr[128];
+
+	store_header(s, dir->path, 1, hdr, sizeof hdr);
+	buf_adds(b, hdr);
+	buf_adds(b, "# Index of ");
+	buf_adds(b, dir->path);
+	buf_adds(b, "\n\n");
+	if (strcmp(dir->path, "/") != 0)
+		buf_adds(b, "=> ../ Parent directory\n");
+	for (c = dir->child; c != NULL; c = c->sibling)
+		n++;
+	if ((v = calloc(n + 1, sizeof *v)) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	for (n = 0, c = dir->child; c != NULL; c = c->sibling)
+		v[n++] = c->path + dl;
+	qsort(v, n, sizeof *v, name_cmp);
+	for (i = 0; i < n; i++) {
+		if (url_encode_path(v[i], enc, sizeof enc) == -1)
+			continue;
+		buf_adds(b, "=> ");
+		if (strchr(v[i], ':') != NULL)
+			buf_adds(b, "./");
+		buf_adds(b, enc);
+		buf_addc(b, ' ');
+		buf_adds(b, v[i]);
+		buf_addc(b, '\n');
+	}
+	free(v);
+}
+
+/* A buf's bytes as an exactly sized blob. */
+static struct blob *
+blob_of(struct buf *b, size_t off, int dependent)
+{
+	struct blob	*bl = NULL;
+
+	if (!b->failed && (bl = blob_new(b->len)) != NULL) {
+		memcpy(bl->data, b->data, b->len);
+		bl->off = off;
+		bl->dependent = dependent;
+	}
+	buf_free(b);
+	return bl;
+}
+
+/* Gopher item type and selector of a local path, for the menu renderer. */
+static int
+store_classify(void *arg, const char *path, char *type, char *sel, size_t selsz)
+{
+	const struct store	*s = arg;
+	const struct node	*n;
+	char			 dir[PATH_MAX_LEN + 2];
+
+	if ((n = store_find(s, path)) == NULL) {
+		if (strlcpy(dir, path, sizeof dir) >= sizeof dir - 1)
+			return -1;
+		strlcat(dir, "/", sizeof dir);
+		if ((n = store_find(s, dir)) == NULL)
+			return -1;
+	}
+	*type = n->kind == NODE_DIR ? '1' : n->gopher_type;
+	return strlcpy(sel, n->path, selsz) < selsz ? 0 : -1;
+}
+
+/* The Gopher menu of a page or listing, from its Gemini answer. */
+static struct blob *
+render_menu(struct store *s, const struct node *n, const struct blob *gem)
+{
+	struct gopher_ctx	 ctx;
+	struct buf		 b;
+	char			 dir[PATH_MAX_LEN + 2], *slash;
+
+	strlcpy(dir, n->path, sizeof dir);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[1] = '\0';
+	memset(&ctx, 0, sizeof ctx);
+	ctx.host = s->opts.host;
+	ctx.port = s->opts.gopher_port;
+	ctx.dir = dir;
+	ctx.gemini_host = s->opts.host;
+	ctx.classify = store_classify;
+	ctx.arg = s;
+	buf_init(&b);
+	gophermap_render(gem->data + gem->off, gem->len - gem->off, &ctx, &b);
+	return blob_of(&b, 0, 1);
+}
+
+/* A directory answers with its index.gmi when it has one. */
+static struct node *
+answering(struct store *s, const struct node *n)
+{
+	char		 path[PATH_MAX_LEN + 16];
+	struct node	*idx;
+
+	if (n->kind == NODE_DIR) {
+		snprintf(path, sizeof path, "%sindex.gmi", n->path);
+		if ((idx = lookup(s, path)) != NULL && idx->kind == NODE_PAGE)
+			return idx;
+	}
+	return (struct node *)(uintptr_t)n;
+}
+
+static void
+answer_set(struct answer *a, struct blob *b, size_t off)
+{
+	a->blob = b;
+	a->data = b->data + off;
+	a->len = b->len - off;
+}
+
+int
+store_answer(struct store *s, const struct node *cn, enum store_proto proto,
+    struct answer *a)
+{
+	struct node	*n = answering(s, cn);
+	struct blob	*b = NULL, **slot;
+	struct answer	 gem;
+	struct buf	 lb;
+	int		 r;
+
+	/* Other files over Gopher: their bytes past the Gemini status line. */
+	if (proto == STORE_GOPHER && n->kind != NODE_PAGE && n->kind != NODE_DIR) {
+		if ((r = store_answer(s, n, STORE_GEMINI, &gem)) != 0)
+			return r;
+		answer_set(a, gem.blob, gem.blob->off);
+		return 0;
+	}
+	slot = &n->ans[proto];
+	if (*slot != NULL) {
+		cache_touch(&cache, *slot);
+		blob_ref(*slot);
+		answer_set(a, *slot, 0);
+		return 0;
+	}
+	if (proto == STORE_GOPHER) {
+		if ((r = store_answer(s, n, STORE_GEMINI, &gem)) != 0)
+			return r;
+		b = render_menu(s, n, gem.blob);
+		blob_unref(gem.blob);
+	} else if (n->kind == NODE_DIR) {
+		buf_init(&lb);
+		listing(s, n, &lb);
+		b = blob_of(&lb, 0, 1);
+		if (b != NULL)
+			b->off = (const char *)memchr(b->data, '\n',
+			    b->len) - b->data + 1;
+	} else if ((r = read_answer(s, n, &b)) != 0)
+		return r;
+	if (b == NULL)
+		return -1;
+	(void)cache_put(&cache, slot, b);
+	answer_set(a, b, 0);
+	return 0;
+}
+
+/* ---- watching ---- */
+
+/*
+ * inotify takes a path. Relative to the root's fd, made the working
+ * directory for the moment: a worker that may not search the root's
+ * ancestors (or sees the root as "/" after chroot) still reaches it.
+ */
+static int
+watch_enter(const struct store *s)
+{
+	int	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fchdir(s->rootfd) == -1 && cwd != -1) {
+		close(cwd);
+		return -2;
+	}
+	return cwd;
+}
+
+static void
+watch_leave(int cwd)
+{
+	if (cwd >= 0) {
+		(void)fchdir(cwd);
+		close(cwd);
+	}
+}
+
+static void
+watch_add(struct store *s, struct node *n)
+{
+	struct node	**v;
+	size_t		 cap;
+	int		 wd, cwd;
+
+	if (s->ifd == -1)
+		return;
+	cwd = watch_enter(s);
+	wd = inotify_add_watch(s->ifd, relpath(n->path), WATCH_MASK);
+	watch_leave(cwd);
+	if (wd == -1) {
+		if (errno == ENOSPC && !s->warned) {
+			s->warned = 1;
+			log_warnx("cannot watch %s%s: the inotify watch limit is "
+			    "reached (raise fs.inotify.max_user_watches); changes "
+			    "there are seen on SIGHUP", s->opts.root, n->path);
+		}
+		return;
+	}
+	if ((size_t)wd >= s->nwd) {
+		cap = (size_t)wd * 2 + 16;
+		if ((v = reallocarray(s->bywd, cap, sizeof *v)) == NULL) {
+			inotify_rm_watch(s->ifd, wd);
+			return;
+		}
+		memset(v + s->nwd, 0, (cap - s->nwd) * sizeof *v);
+		s->bywd = v;
+		s->nwd = cap;
+	}
+	if (s->bywd[wd] != NULL && s->bywd[wd] != n)
+		s->bywd[wd]->wd = -1;	/* the same directory, by a new name */
+	s->bywd[wd] = n;
+	n->wd = wd;
+}
+
+static void
+mark_dirty(struct store *s, struct node *dir)
+{
+	char	**v;
+	size_t	  cap;
+	int64_t	  t = now_ms();
+
+	if (!(dir->flags & NF_DIRTY)) {
+		if (s->ndirty == s->capdirty) {
+			cap = s->capdirty ? s->capdirty * 2 : 16;
+			if ((v = reallocarray(s->dirty, cap, sizeof *v)) == NULL) {
+				s->full = 1;
+				goto due;
+			}
+			s->dirty = v;
+			s->capdirty = cap;
+		}
+		if ((s->dirty[s->ndirty] = strdup(dir->path)) == NULL)
+			s->full = 1;
+		else {
+			s->ndirty++;
+			dir->flags |= NF_DIRTY;
+		}
+	}
+due:
+	if (s->first == 0)
+		s->first = t;
+	s->last = t;
+	s->due = s->last + QUIET_MS < s->first + CAP_MS ?
+	    s->last + QUIET_MS : s->first + CAP_MS;
+}
+
+static void
+mark_tree(struct node *n, struct store *s, int reset)
+{
+	struct node	*c;
+
+	if (reset)
+		n->wd = -1;
+	else
+		watch_add(s, n);
+	for (c = n->child; c != NULL; c = c->sibling)
+		if (c->kind == NODE_DIR)
+			mark_tree(c, s, reset);
+}
+
+/* Catches what changed before the watches were in place: a directory's mtime. */
+static void
+check_dirs(struct store *s, struct node *n)
+{
+	struct stat	 st;
+	struct node	*c;
+
+	if (fstatat(s->rootfd, relpath(n->path), &st, 0) == 0 &&
+	    mtime_ns(&st) != n->mtime)
+		mark_dirty(s, n);
+	for (c = n->child; c != NULL; c = c->sibling)
+		if (c->kind == NODE_DIR)
+			check_dirs(s, c);
+}
+
+/*
+ * Watches every directory with an inotify instance of this process's own
+ * (a forked worker must not share its parent's). 0, or -1 without inotify.
+ */
+int
+store_watch(struct store *s)
+{
+	if (s->ifd != -1)
+		close(s->ifd);
+	free(s->bywd);
+	s->bywd = NULL;
+	s->nwd = 0;
+	mark_tree(s->top, s, 1);
+	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warnx("inotify: %s; content changes are seen on SIGHUP",
+		    strerror(errno));
+		return -1;
+	}
+	mark_tree(s->top, s, 0);
+	check_dirs(s, s->top);
+	return 0;
+}
+
+int
+store_watch_fd(const struct store *s)
+{
+	return s->ifd;
+}
+
+static void
+writing_note(struct store *s, const char *path, int open)
+{
+	int	i = writing_find(s, path);
+
+	if (!open) {
+		if (i != -1) {
+			free(s->writing[i].path);
+			s->writing[i] = s->writing[--s->nwriting];
+		}
+		return;
+	}
+	if (i != -1 || s->nwriting == NWRITING)
+		return;
+	if ((s->writing[s->nwriting].path = strdup(path)) != NULL)
+		s->writing[s->nwriting++].since = now_ms();
+}
+
+static void
+watch_event(struct store *s, const struct inotify_event *e)
+{
+	char		 path[PATH_MAX_LEN + NAME_MAX + 2];
+	struct node	*dir;
+
+	if (e->mask & IN_Q_OVERFLOW) {
+		s->full = 1;
+		mark_dirty(s, s->top);
+		return;
+	}
+	if (e->wd < 0 || (size_t)e->wd >= s->nwd || (dir = s->bywd[e->wd]) == NULL)
+		return;
+	if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+		mark_dirty(s, dir->parent != NULL ? dir->parent : dir);
+		return;
+	}
+	if (e->len == 0 || e->name[0] == '.')
+		return;
+	snprintf(path, sizeof path, "%s%s", dir->path, e->name);
+	if ((e->mask & IN_MODIFY) && !(e->mask & IN_ISDIR))
+		writing_note(s, path, 1);
+	if (e->mask & IN_CLOSE_WRITE)
+		writing_note(s, path, 0);
+	mark_dirty(s, dir);
+}
+
+void
+store_watch_read(struct store *s)
+{
+	char				 buf[16384]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*e;
+	ssize_t				 r;
+	char				*p;
+
+	while ((r = read(s->ifd, buf, sizeof buf)) > 0)
+		for (p = buf; p < buf + r; p += sizeof *e + e->len) {
+			e = (const struct inotify_event *)(void *)p;
+			watch_event(s, e);
+		}
+}
+
+int
+store_watch_timeout(const struct store *s)
+{
+	int64_t	t;
+
+	if (s->due == 0)
+		return -1;
+	t = s->due - now_ms();
+	return t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
+}
+
+/* Files still open for writing: look again when their cap runs out. */
+static void
+writing_expire(struct store *s)
+{
+	char		 path[PATH_MAX_LEN + 2], *slash;
+	struct node	*dir;
+	int64_t		 t = now_ms(), soonest = 0;
+	int		 i;
+
+	for (i = 0; i < s->nwriting; i++) {
+		if (t - s->writing[i].since >= WRITE_CAP_MS) {
+			free(s->writing[i].path);
+			s->writing[i--] = s->writing[--s->nwriting];
+			continue;
+		}
+		if (soonest == 0 || s->writing[i].since < soonest)
+			soonest = s->writing[i].since;
+		strlcpy(path, s->writing[i].path, sizeof path);
+		if ((slash = strrchr(path, '/')) != NULL)
+			slash[1] = '\0';
+		if ((dir = lookup(s, path)) != NULL && !(dir->flags & NF_DIRTY))
+			mark_dirty(s, dir);
+	}
+	if (soonest != 0)
+		s->due = soonest + WRITE_CAP_MS;
+}
+
+/* Applies what is due: rescans the dirty directories. */
+void
+store_watch_run(struct store *s)
+{
+	struct node	*n;
+	char		**dirty = s->dirty;
+	size_t		  ndirty = s->ndirty, i;
+	int		  full = s->full;
+
+	if (s->due == 0 || now_ms() < s->due)
+		return;
+	s->dirty = NULL;
+	s->ndirty = s->capdirty = 0;
+	s->first = s->last = s->due = 0;
+	s->full = 0;
+	for (i = 0; i < ndirty; i++)
+		if ((n = lookup(s, dirty[i])) != NULL)
+			n->flags &= ~NF_DIRTY;
+	if (full)
+		store_rescan(s, s->top, 1);
+	for (i = 0; i < ndirty; i++) {
+		if (!full && (n = lookup(s, dirty[i])) != NULL && n->kind == NODE_DIR)
+			store_rescan(s, n, 0);
+		free(dirty[i]);
+	}
+	free(dirty);
+	if (s->shape)
+		cache_drop_dependent(&cache);
+	s->shape = 0;
+	writing_expire(s);
+}
+
+/* ---- SIGHUP ---- */
+
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+store_same(const struct store *s, const struct store_opts *o)
+{
+	return strcmp(s->opts.root, o->root) == 0 && str_same(s->opts.lang, o->lang) &&
+	    str_same(s->opts.host, o->host ? o->host : "localhost") &&
+	    s->opts.gopher_port == o->gopher_port &&
+	    s->opts.large == (o->large ? o->large : STORE_LARGE) &&
+	    s->opts.nolisting == o->nolisting && s->opts.nrules == o->nrules &&
+	    (o->nrules == 0 || memcmp(s->opts.rules, o->rules,
+	    o->nrules * sizeof *o->rules) == 0);
+}
+
+void
+store_adopt(struct store *s, const struct store_opts *o)
+{
+	s->opts.rules = o->rules;	/* the same rules, in the new configuration */
+	s->opts.uid = o->uid;
+	s->opts.gid = o->gid;
+	s->full = 1;
+	s->due = now_ms();
+	store_watch_run(s);
+}
+
+/* ---- content checks: reading pages, so in the background or in -n ---- */
+
+/* A local link's path, resolved against the page's directory; 0 if local. */
+static int
+link_local(const struct store *s, const char *dir, const char *url, size_t len,
+    char *out, size_t outsz)
+{
+	char		 raw[URL_MAX + 1], dec[URL_MAX + 1], *host, *end;
+	const char	*errstr, *colon;
+	size_t		 i;
+
+	if (len == 0 || len > URL_MAX)
+		return -1;
+	memcpy(raw, url, len);
+	raw[len] = '\0';
+	raw[strcspn(raw, "?#")] = '\0';
+	colon = strchr(raw, ':');
+	if (colon != NULL && colon < raw + strcspn(raw, "/")) {
+		if (strncasecmp(raw, "gemini://", 9) != 0)
+			return -1;
+		host = raw + 9;
+		end = host + strcspn(host, "/");
+		i = end - host;
+		if (i == 0 || i >= sizeof dec)
+			return -1;
+		memcpy(dec, host, i);
+		dec[i] = '\0';
+		if ((colon = strrchr(dec, ':')) != NULL && strchr(dec, ']') == NULL)
+			dec[colon - dec] = '\0';
+		if (!url_host_equal(dec, s->opts.host))
+			return -1;
+		memmove(raw, end, strlen(end) + 1);
+		if (raw[0] == '\0')
+			strlcpy(raw, "/", sizeof raw);
+	} else if (raw[0] == '/' && raw[1] == '/')
+		return -1;
+	if (url_decode(raw, strlen(raw), dec, sizeof dec, &errstr) == -1)
+		return -1;
+	return path_resolve(dir, dec, out, outsz, &errstr) == -1 ? -1 : 0;
+}
+
+/* 1 if a local path names something we serve (or a rule answers for it). */
+static int
+link_target_ok(const struct store *s, char *path, size_t size)
+{
+	const struct path_rule	*pr;
+	size_t			 len = strlen(path);
+
+	pr = path_rule_find(s->opts.rules, s->opts.nrules, path, 1);
+	if (pr != NULL && pr->action != PATH_NONE)
+		return 1;
+	if (store_find(s, path) != NULL)
+		return 1;
+	if (len + 1 < size && path[len - 1] != '/') {
+		path[len] = '/';
+		path[len + 1] = '\0';
+		return store_find(s, path) != NULL;
+	}
+	return 0;
+}
+
+static void
+check_link(struct store *s, const struct node *n, const char *dir,
+    const struct gmi_line *l)
+{
+	char		 path[PATH_MAX_LEN + 2], joined[URL_MAX + 1];
+	size_t		 i;
+
+	if (link_local(s, dir, l->url, l->urllen, path, sizeof path) == -1 ||
+	    link_target_ok(s, path, sizeof path))
+		return;
+	/* "=> my page.gmi": the URL ended at a space the writer meant. */
+	for (i = 0; i <= l->textlen && l->urllen + 1 + i < sizeof joined; i++) {
+		if (i < l->textlen && l->text[i] != ' ')
+			continue;
+		memcpy(joined, l->url, l->urllen);
+		joined[l->urllen] = ' ';
+		memcpy(joined + l->urllen + 1, l->text, i);
+		if (link_local(s, dir, joined, l->urllen + 1 + i, path,
+		    sizeof path) == 0 && link_target_ok(s, path, sizeof path)) {
+			store_report(s, PROB_SPACE, n->path, "link \"%.*s\" has a "
+			    "raw space (write it as %%20)", (int)(l->urllen + 1 + i),
+			    joined);
+			return;
+		}
+	}
+	store_report(s, PROB_LINK, n->path, "link to a page that does not "
+	    "exist: %.*s", (int)l->urllen, l->url);
+}
+
+static void
+check_page(struct store *s, const struct node *n)
+{
+	struct gmi_parser	 p;
+	struct gmi_line		 l;
+	struct blob		*b;
+	char			 dir[PATH_MAX_LEN + 2], *slash;
+
+	if (read_answer(s, n, &b) != 0)
+		return;
+	if (!utf8_valid(b->data + b->off, b->len - b->off))
+		store_report(s, PROB_UTF8, n->path, "not valid UTF-8");
+	strlcpy(dir, n->path, sizeof dir);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[1] = '\0';
+	gemtext_init(&p, b->data + b->off, b->len - b->off);
+	while (gemtext_next(&p, &l))
+		if (l.type == GMI_LINK)
+			check_link(s, n, dir, &l);
+	blob_unref(b);
+}
+
+int
+store_check_step(struct store *s, size_t budget)
+{
+	const struct node	*n;
+	size_t			 done = 0;
+
+	for (; s->cursor <= s->mask && done < budget; s->cursor++)
+		for (n = s->table[s->cursor]; n != NULL; n = n->next)
+			if (n->kind == NODE_PAGE) {
+				check_page(s, n);
+				done++;
+			}
+	if (s->cursor <= s->mask)
+		return 1;
+	s->cursor = 0;
+	return 0;
+}
+
+void
+store_check_all(struct store *s)
+{
+	s->cursor = 0;
+	while (store_check_step(s, SIZE_MAX))
+		;
+}
+
+void
+store_summary(const struct store *s, const char *name, char *out, size_t outsz)
+{
+	const size_t	*p = s->problems;
+	size_t		 total = 0;
+	int		 i;
+
+	for (i = 0; i < PROB_COUNT; i++)
+		total += p[i];
+	snprintf(out, outsz, "content of %s: %zu pages, %zu directories, %zu "
+	    "files, %zu streamed; %zu problem%s (%zu not UTF-8, %zu broken "
+	    "links, %zu links with spaces, %zu unreadable, %zu bad names, "
+	    "%zu symlinks out, %zu empty roots)", name, s->counts[NODE_PAGE],
+	    s->counts[NODE_DIR], s->counts[NODE_FILE], s->counts[NODE_LARGE],
+	    total, total == 1 ? "" : "s", p[PROB_UTF8], p[PROB_LINK],
+	    p[PROB_SPACE], p[PROB_ACCESS], p[PROB_NAME], p[PROB_OUTSIDE],
+	    p[PROB_EMPTY]);
+}
