@@ -516,6 +516,22 @@ dir_listing(struct store *s, struct node *dir)
 	dir->unlisted = unlisted;
 }
 
+/* A name for a log line: bytes outside printable ASCII as \xNN. */
+static void
+name_escape(const char *name, char *out, size_t outsz)
+{
+	const unsigned char	*p;
+	size_t			 o = 0;
+
+	for (p = (const unsigned char *)name; *p != '\0' && o + 5 < outsz; p++) {
+		if (*p < 0x20 || *p >= 0x7f)
+			o += snprintf(out + o, outsz - o, "\\x%02x", *p);
+		else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
 /*
  * Scans a directory's entries against its nodes. full: also every
  * subdirectory (new ones always are). -1 only when memory ran out.
@@ -527,6 +543,7 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 	struct dirent	*e;
 	struct stat	 st;
 	DIR		*d;
+	char		 esc[4 * NAME_MAX + 1];
 	int		 fd, r = 0;
 
 	if ((fd = open_beneath(s, relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
@@ -545,9 +562,11 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 		if (e->d_name[0] == '.')
 			continue;
 		if (!name_servable(e->d_name)) {
-			if (s->loading)
-				store_report(s, PROB_NAME, dir->path, "skipped a "
-				    "name that is not UTF-8 or has control bytes");
+			if (s->loading) {
+				name_escape(e->d_name, esc, sizeof esc);
+				store_report(s, PROB_NAME, dir->path, "skipped \"%s\": "
+				    "the name is not UTF-8 or has control bytes", esc);
+			}
 			continue;
 		}
 		r = scan_entry(s, dir, fd, e->d_name, full, a);
