@@ -49,7 +49,6 @@
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
 	IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
-#define NF_SEEN		0x01		/* found again by the scan under way */
 #define NF_DIRTY	0x02		/* queued for a rescan */
 
 static const char BOM[] = "\xef\xbb\xbf";
@@ -87,6 +86,17 @@ struct store {
 	size_t			 problems[PROB_COUNT];
 	size_t			 cursor;	/* next hash slot to check */
 	int			 checking;
+};
+
+/*
+ * The nodes a directory's scan found again. Kept beside the nodes, not as
+ * a flag in them: a re-check that finds nothing changed writes to no node,
+ * so the pages they share with forked workers stay shared.
+ */
+struct seen {
+	const struct node	**v;
+	size_t			  n, cap;
+	int			  failed;
 };
 
 /* Ancestors of the directory being scanned, to stop symlink loops. */
@@ -438,10 +448,53 @@ dir_loops(const struct anc *a, const struct stat *st)
 	return a->depth == STORE_DEPTH;
 }
 
+static void
+seen_add(struct seen *sn, const struct node *n)
+{
+	const struct node	**v;
+	size_t			  cap;
+
+	if (sn->n == sn->cap) {
+		cap = sn->cap ? sn->cap * 2 : 32;
+		if ((v = reallocarray(sn->v, cap, sizeof *v)) == NULL) {
+			sn->failed = 1;
+			return;
+		}
+		sn->v = v;
+		sn->cap = cap;
+	}
+	sn->v[sn->n++] = n;
+}
+
+static int
+ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t	x = (uintptr_t)*(const void *const *)a;
+	uintptr_t	y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Removes the children the scan did not find (none if it lost count). */
+static void
+seen_prune(struct store *s, struct node *dir, struct seen *sn)
+{
+	struct node	*c, *next;
+
+	if (sn->failed)
+		return;
+	qsort(sn->v, sn->n, sizeof *sn->v, ptr_cmp);
+	for (c = dir->child; c != NULL; c = next) {
+		next = c->sibling;
+		if (bsearch(&c, sn->v, sn->n, sizeof *sn->v, ptr_cmp) == NULL)
+			node_remove(s, c);
+	}
+}
+
 /* One entry of a directory under scan: new, changed, or the same. */
 static int
 scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
-    int full, struct anc *a)
+    int full, struct anc *a, struct seen *sn)
 {
 	char		 path[PATH_MAX_LEN + 2];
 	struct stat	 st;
@@ -454,7 +507,7 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 		return 0;
 	if (being_written(s, path)) {
 		if ((n = lookup(s, path)) != NULL)
-			n->flags |= NF_SEEN;
+			seen_add(sn, n);
 		return 0;
 	}
 	if (entry_stat(s, dfd, name, path, &st) == -1)
@@ -471,9 +524,10 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 	else
 		return 0;
 	if ((n = lookup(s, path)) != NULL && n->kind == kind) {
-		n->flags |= NF_SEEN;
+		seen_add(sn, n);
 		if (kind == NODE_DIR) {
-			node_set_stat(n, &st);
+			if (n->ino != (uint64_t)st.st_ino || n->dev != (uint64_t)st.st_dev)
+				node_set_stat(n, &st);
 			return full ? scan_subdir(s, n, a) : 0;
 		}
 		if (stat_same(n, &st))
@@ -487,7 +541,7 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 		node_remove(s, n);	/* it changed kind */
 	if ((n = node_add(s, dir, path, kind)) == NULL)
 		return -1;
-	n->flags |= NF_SEEN;
+	seen_add(sn, n);
 	node_set_stat(n, &st);
 	n->gopher_type = kind == NODE_DIR ? '1' : mime_gopher_type(path);
 	check_access(s, path, &st);
@@ -511,9 +565,10 @@ dir_listing(struct store *s, struct node *dir)
 	    !path_rule_listing(s->opts.rules, s->opts.nrules, dir->path,
 	    !s->opts.nolisting))
 		unlisted = 1;
-	if (dir->unlisted != unlisted)
+	if (dir->unlisted != unlisted) {
 		s->shape = 1;
-	dir->unlisted = unlisted;
+		dir->unlisted = unlisted;
+	}
 }
 
 /* A name for a log line: bytes outside printable ASCII as \xNN. */
@@ -539,7 +594,7 @@ name_escape(const char *name, char *out, size_t outsz)
 static int
 scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 {
-	struct node	*c, *next;
+	struct seen	 sn = { NULL, 0, 0, 0 };
 	struct dirent	*e;
 	struct stat	 st;
 	DIR		*d;
@@ -554,10 +609,8 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 			log_warnx("skipping %s: %s", dir->path, strerror(errno));
 		return 0;
 	}
-	if (fstat(fd, &st) == 0)
+	if (fstat(fd, &st) == 0 && dir->mtime != mtime_ns(&st))
 		dir->mtime = mtime_ns(&st);
-	for (c = dir->child; c != NULL; c = c->sibling)
-		c->flags &= ~NF_SEEN;
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -569,16 +622,14 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 			}
 			continue;
 		}
-		r = scan_entry(s, dir, fd, e->d_name, full, a);
+		r = scan_entry(s, dir, fd, e->d_name, full, a, &sn);
 	}
 	closedir(d);
+	if (r == 0)
+		seen_prune(s, dir, &sn);
+	free(sn.v);
 	if (r == -1)
 		return -1;
-	for (c = dir->child; c != NULL; c = next) {
-		next = c->sibling;
-		if (!(c->flags & NF_SEEN))
-			node_remove(s, c);
-	}
 	dir_listing(s, dir);
 	return 0;
 }
