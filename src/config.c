@@ -275,9 +275,11 @@ cfg_size(struct config_ctx *ctx, const struct config_key *k, const char *v)
 	const char		*p;
 	unsigned long long	 n = 0, mul = 1;
 	char			 q[64];
+	int			 digits;
 
 	for (p = v; isdigit((unsigned char)*p) && n <= (1ULL << 40); p++)
 		n = n * 10 + (*p - '0');
+	digits = p > v;
 	if (*p == 'K' || *p == 'k')
 		mul = 1ULL << 10;
 	else if (*p == 'M' || *p == 'm')
@@ -286,7 +288,7 @@ cfg_size(struct config_ctx *ctx, const struct config_key *k, const char *v)
 		mul = 1ULL << 30;
 	if (mul != 1)
 		p++;
-	if (p == v || *p != '\0' || n > (1ULL << 40) / mul)
+	if (!digits || *p != '\0' || n > (1ULL << 40) / mul)
 		return config_fail(ctx, ctx->lineno, "invalid %s '%s' (want a "
 		    "byte count such as 64M, at most 1024G)", k->name,
 		    config_quote(v, q, sizeof q));
