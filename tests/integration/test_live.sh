@@ -12,20 +12,20 @@ make_tree
 SANITIZED=0
 grep -aq -e __asan_init -e __ubsan_handle "$TULPAR" 2>/dev/null && SANITIZED=1
 
-# poll proto path pattern [seconds]: asks until the answer contains pattern
-# (default 3 s); prints the milliseconds it took, or "timeout".
-POLL_PY='
+# The client: "poll proto port path pattern seconds" asks until the answer
+# contains pattern and prints the milliseconds it took (or "timeout");
+# "sweep gport pport count" fetches p000.gmi.. over both protocols.
+CLIENT=$TMP/live_client.py
+cat >"$CLIENT" <<'PY'
 import socket, ssl, sys, time
-proto, port, path, pat, limit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), float(sys.argv[5])
-t0 = time.monotonic()
-def ask():
+CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+def ask(proto, port, path):
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if proto == "gemini":
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        s = ctx.wrap_socket(s, server_hostname="localhost")
+        s = CTX.wrap_socket(s, server_hostname="localhost")
         s.sendall(("gemini://localhost:%d%s\r\n" % (port, path)).encode())
     else:
         s.sendall((path + "\r\n").encode())
@@ -40,17 +40,24 @@ def ask():
         b += d
     s.close()
     return b
+if sys.argv[1] == "sweep":
+    for i in range(int(sys.argv[4])):
+        ask("gemini", int(sys.argv[2]), "/p%03d.gmi" % i)
+        ask("gopher", int(sys.argv[3]), "/p%03d.gmi" % i)
+    sys.exit(0)
+proto, port, path, pat, limit = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5].encode(), float(sys.argv[6])
+t0 = time.monotonic()
 while True:
-    if pat in ask():
+    if pat in ask(proto, port, path):
         print(int((time.monotonic() - t0) * 1000))
         break
     if time.monotonic() - t0 > limit:
         print("timeout")
         break
     time.sleep(0.02)
-'
+PY
 poll() {
-	python3 -c "$POLL_PY" "$1" "$2" "$3" "$4" "${5:-3}"
+	python3 "$CLIENT" poll "$1" "$2" "$3" "$4" "${5:-3}"
 }
 gport() { poll gemini "$GPORT" "$@"; }
 pport() { poll gopher "$PPORT" "$@"; }
@@ -206,30 +213,7 @@ if start_conf "$TMP/cache.conf" "$G $P"; then
 	GPORT=$G PPORT=$P
 	W=$(ps -o pid= --ppid "$SRV_PID" | head -1 | tr -d ' ')
 	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$W/status")
-	python3 - "$G" "$P" <<'PY'
-import socket, ssl, sys
-g, p = int(sys.argv[1]), int(sys.argv[2])
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-for i in range(600):
-    for proto in ("gemini", "gopher"):
-        s = socket.create_connection(("127.0.0.1", g if proto == "gemini" else p))
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if proto == "gemini":
-            s = ctx.wrap_socket(s, server_hostname="localhost")
-            s.sendall(b"gemini://localhost:%d/p%03d.gmi\r\n" % (g, i))
-        else:
-            s.sendall(b"/p%03d.gmi\r\n" % i)
-        while True:
-            try:
-                d = s.recv(65536)
-            except (ssl.SSLError, OSError):
-                break
-            if not d:
-                break
-        s.close()
-PY
+	python3 "$CLIENT" sweep "$G" "$P" 600
 	rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$W/status")
 	diag "tree ${TREE_KB} KB, cache_size 1M, worker RSS ${rss0} -> ${rss1} KB"
 	if [ $SANITIZED = 1 ]; then

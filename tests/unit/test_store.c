@@ -221,20 +221,31 @@ test_bom_dropped(void **state)
 	store_free(s);
 }
 
+/* A tree of one page, p.gmi, and its Gemini answer. */
+static struct store *
+one_page(const char *text, struct answer *a)
+{
+	struct store		*s;
+	const struct node	*n;
+	char			*dir;
+
+	dir = unit_mkdtemp();
+	unit_write_str(dir, "p.gmi", text);
+	s = load(dir);
+	n = store_find(s, "/p.gmi");
+	assert_non_null(n);
+	assert_int_equal(store_answer(s, n, STORE_GEMINI, a), 0);
+	return s;
+}
+
 static void
 test_answer_survives_store(void **state)
 {
 	struct store		*s;
-	const struct node	*n;
 	struct answer		 a;
-	char			*dir;
 
 	(void)state;
-	dir = unit_mkdtemp();
-	unit_write_str(dir, "p.gmi", "# P\n");
-	s = load(dir);
-	n = store_find(s, "/p.gmi");
-	assert_int_equal(store_answer(s, n, STORE_GEMINI, &a), 0);
+	s = one_page("# P\n", &a);
 	store_free(s);		/* the node and its cache entry go */
 	assert_bytes_str(a.data, a.len, "20 text/gemini\r\n# P\n");
 	blob_unref(a.blob);
@@ -244,17 +255,11 @@ static void
 test_uncached_when_budget_small(void **state)
 {
 	struct store		*s;
-	const struct node	*n;
 	struct answer		 a;
-	char			*dir;
 
 	(void)state;
-	dir = unit_mkdtemp();
-	unit_write_str(dir, "p.gmi", "# A page bigger than the budget\n");
-	s = load(dir);
 	store_cache_budget(16);
-	n = store_find(s, "/p.gmi");
-	assert_int_equal(store_answer(s, n, STORE_GEMINI, &a), 0);
+	s = one_page("# A page bigger than the budget\n", &a);
 	assert_int_equal(store_cache_bytes(), 0);
 	assert_int_equal(a.blob->refs, 1);	/* only ours */
 	assert_bytes_str(a.data, a.len,
