@@ -186,6 +186,25 @@ kill -0 "$SRV_PID" 2>/dev/null
 expect_eq "the server is still alive" 0 $?
 stop_tulpar "$SRV_PID" >/dev/null
 
+# ---- chrooted workers (the root is "/" to them) still see changes
+if [ "$(id -u)" = 0 ]; then
+	CH=$TMP/chrooted
+	mkdir -p "$CH" && chmod 755 "$CH" && printf '# Chrooted\n' >"$CH/index.gmi"
+	G=$(free_port) P=$(free_port)
+	printf '[server]\ngemini = 127.0.0.1:%s\ncert_dir = %s\nuser = nobody\nchroot = yes\n[host localhost]\nroot = %s\ngopher = 127.0.0.1:%s\n' \
+	    "$G" "$CERTDIR" "$CH" "$P" >"$TMP/chroot.conf"
+	if start_conf "$TMP/chroot.conf" "$G $P"; then
+		mkdir "$CH/sub" && printf '# Inside the chroot\n' >"$CH/sub/new.gmi"
+		within "chroot = yes: a new page in a new directory is served" \
+		    "$(poll gopher "$P" /sub/new.gmi 'iInside the chroot')"
+		stop_tulpar "$SRV_PID" >/dev/null
+	else
+		not_ok "tulpar starts chrooted"
+	fi
+else
+	ok "chroot = yes: skipped (not root)"
+fi
+
 # ---- the cache keeps to its budget
 BIG=$TMP/bigtree
 mkdir -p "$BIG"
