@@ -5,13 +5,10 @@
  * read and rendered when first asked for and kept in this process's cache,
  * bounded in bytes; a connection holds a reference to what it sends.
  *
- * inotify watches every directory. Events mark directories dirty; after a
- * quiet period (capped, so a steady stream still updates) the dirty
- * directories are rescanned by the same code the load uses: nodes are
- * added, updated or removed, and the answers that depend on them dropped.
- * A file written to and not yet closed keeps its previous version.
+ * The same scan loads the tree, applies live updates (storewatch.c) and
+ * re-checks it on SIGHUP: nodes are compared by kind and stats, added,
+ * updated or removed, and the answers that depend on them dropped.
  */
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -32,61 +29,18 @@
 
 #include "buf.h"
 #include "compat.h"
-#include "gemtext.h"
 #include "gophermap.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
 #include "store.h"
+#include "storeint.h"
 #include "url.h"
-
-#define STORE_DEPTH	32
-#define STORE_NODES	2000000
-#define QUIET_MS	100		/* after the last event */
-#define CAP_MS		500		/* after the first: a stream still updates */
-#define WRITE_CAP_MS	10000		/* a file left open for writing */
-#define NWRITING	64
-#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
-	IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-
-#define NF_DIRTY	0x02		/* queued for a rescan */
 
 static const char BOM[] = "\xef\xbb\xbf";
 
-/* A file written to and not yet closed: its previous version is served. */
-struct writing {
-	char		*path;
-	int64_t		 since;
-};
-
-struct store {
-	int			 rootfd;
-	struct store_opts	 opts;		/* strings owned */
-	struct node		**table;
-	size_t			 mask;
-	size_t			 nnodes;
-	size_t			 counts[4];
-	struct node		*top;		/* "/" */
-	int			 loading;	/* the first scan: report all */
-	int			 shape;		/* nodes came, went or changed kind */
-	int			 failed;	/* an allocation failed */
-	char			 err[512];
-	/* watching */
-	int			 ifd;
-	struct node		**bywd;
-	size_t			 nwd;
-	int			 warned;	/* the watch limit was hit */
-	char			**dirty;
-	size_t			 ndirty, capdirty;
-	int			 full;		/* rescan everything */
-	int64_t			 first, last, due;	/* ms; 0: nothing due */
-	struct writing		 writing[NWRITING];
-	int			 nwriting;
-	/* checks */
-	size_t			 problems[PROB_COUNT];
-	size_t			 cursor;	/* next hash slot to check */
-	int			 checking;
-};
+#define STORE_DEPTH	32
+#define STORE_NODES	2000000
 
 /*
  * The nodes a directory's scan found again. Kept beside the nodes, not as
@@ -110,8 +64,8 @@ static struct cache	cache = { NULL, NULL, 0, STORE_CACHE, 0 };
 
 static int	scan_dir(struct store *, struct node *, int, struct anc *);
 
-static int64_t
-now_ms(void)
+int64_t
+store_now(void)
 {
 	struct timespec	ts;
 
@@ -129,8 +83,8 @@ hash_path(const char *s)
 	return h;
 }
 
-static const char *
-relpath(const char *path)
+const char *
+store_relpath(const char *path)
 {
 	return path[1] == '\0' ? "." : path + 1;
 }
@@ -155,8 +109,8 @@ store_cache_bytes(void)
 
 /* ---- nodes ---- */
 
-static struct node *
-lookup(const struct store *s, const char *path)
+struct node *
+store_lookup(const struct store *s, const char *path)
 {
 	struct node	*n;
 	uint32_t	 h = hash_path(path);
@@ -253,12 +207,7 @@ node_remove(struct store *s, struct node *n)
 				*pp = n->sibling;
 				break;
 			}
-	/* A watch is per inode: a directory renamed may hold it now. */
-	if (n->wd >= 0 && (size_t)n->wd < s->nwd && s->bywd[n->wd] == n) {
-		if (s->ifd != -1)
-			inotify_rm_watch(s->ifd, n->wd);
-		s->bywd[n->wd] = NULL;
-	}
+	store_watch_forget(s, n);
 	s->nnodes--;
 	s->counts[n->kind]--;
 	s->shape = 1;
@@ -291,7 +240,7 @@ store_open(const struct store *s, const struct node *n)
 
 	if (n->kind != NODE_LARGE)
 		return -1;
-	if ((fd = open_beneath(s, relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
+	if ((fd = open_beneath(s, store_relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -350,28 +299,8 @@ name_servable(const char *name)
 	return utf8_valid(name, strlen(name));
 }
 
-static int
-writing_find(const struct store *s, const char *path)
-{
-	int	i;
-
-	for (i = 0; i < s->nwriting; i++)
-		if (strcmp(s->writing[i].path, path) == 0)
-			return i;
-	return -1;
-}
-
-/* 1 while a file is written to: keep what we have. */
-static int
-being_written(const struct store *s, const char *path)
-{
-	int	i = writing_find(s, path);
-
-	return i != -1 && now_ms() - s->writing[i].since < WRITE_CAP_MS;
-}
-
-static int64_t
-mtime_ns(const struct stat *st)
+int64_t
+store_mtime(const struct stat *st)
 {
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
@@ -379,7 +308,7 @@ mtime_ns(const struct stat *st)
 static void
 node_set_stat(struct node *n, const struct stat *st)
 {
-	n->mtime = mtime_ns(st);
+	n->mtime = store_mtime(st);
 	n->ino = st->st_ino;
 	n->dev = st->st_dev;
 	n->size = st->st_size;
@@ -388,11 +317,10 @@ node_set_stat(struct node *n, const struct stat *st)
 static int
 stat_same(const struct node *n, const struct stat *st)
 {
-	return n->mtime == mtime_ns(st) && n->ino == (uint64_t)st->st_ino &&
+	return n->mtime == store_mtime(st) && n->ino == (uint64_t)st->st_ino &&
 	    n->dev == (uint64_t)st->st_dev && n->size == st->st_size;
 }
 
-static void watch_add(struct store *, struct node *);
 
 /* A directory, new or found again: recursion with the loop check. */
 static int
@@ -423,7 +351,7 @@ entry_stat(struct store *s, int dfd, const char *name, const char *path,
 		return -1;
 	if (!S_ISLNK(st->st_mode))
 		return 0;
-	if ((fd = open_beneath(s, relpath(path), O_PATH)) == -1) {
+	if ((fd = open_beneath(s, store_relpath(path), O_PATH)) == -1) {
 		if (s->loading)
 			store_report(s, PROB_OUTSIDE, path, "skipped: the "
 			    "symlink leads outside the root or is broken");
@@ -483,10 +411,12 @@ seen_prune(struct store *s, struct node *dir, struct seen *sn)
 
 	if (sn->failed)
 		return;
-	qsort(sn->v, sn->n, sizeof *sn->v, ptr_cmp);
+	if (sn->n > 0)
+		qsort(sn->v, sn->n, sizeof *sn->v, ptr_cmp);
 	for (c = dir->child; c != NULL; c = next) {
 		next = c->sibling;
-		if (bsearch(&c, sn->v, sn->n, sizeof *sn->v, ptr_cmp) == NULL)
+		if (sn->n == 0 ||
+		    bsearch(&c, sn->v, sn->n, sizeof *sn->v, ptr_cmp) == NULL)
 			node_remove(s, c);
 	}
 }
@@ -505,8 +435,8 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 	r = snprintf(path, sizeof path, "%s%s", dir->path, name);
 	if (r < 0 || (size_t)r >= sizeof path - 1)
 		return 0;
-	if (being_written(s, path)) {
-		if ((n = lookup(s, path)) != NULL)
+	if (store_being_written(s, path)) {
+		if ((n = store_lookup(s, path)) != NULL)
 			seen_add(sn, n);
 		return 0;
 	}
@@ -523,7 +453,7 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 		    (size_t)st.st_size > s->opts.large ? NODE_LARGE : NODE_FILE;
 	else
 		return 0;
-	if ((n = lookup(s, path)) != NULL && n->kind == kind) {
+	if ((n = store_lookup(s, path)) != NULL && n->kind == kind) {
 		seen_add(sn, n);
 		if (kind == NODE_DIR) {
 			if (n->ino != (uint64_t)st.st_ino || n->dev != (uint64_t)st.st_dev)
@@ -547,7 +477,7 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 	check_access(s, path, &st);
 	if (kind != NODE_DIR)
 		return 0;
-	watch_add(s, n);
+	store_watch_add(s, n);
 	return scan_subdir(s, n, a);
 }
 
@@ -560,7 +490,7 @@ dir_listing(struct store *s, struct node *dir)
 	int		 unlisted = 0;
 
 	snprintf(path, sizeof path, "%sindex.gmi", dir->path);
-	idx = lookup(s, path);
+	idx = store_lookup(s, path);
 	if ((idx == NULL || idx->kind != NODE_PAGE) &&
 	    !path_rule_listing(s->opts.rules, s->opts.nrules, dir->path,
 	    !s->opts.nolisting))
@@ -601,7 +531,7 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 	char		 esc[4 * NAME_MAX + 1];
 	int		 fd, r = 0;
 
-	if ((fd = open_beneath(s, relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
+	if ((fd = open_beneath(s, store_relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
 	    (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -609,8 +539,8 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 			log_warnx("skipping %s: %s", dir->path, strerror(errno));
 		return 0;
 	}
-	if (fstat(fd, &st) == 0 && dir->mtime != mtime_ns(&st))
-		dir->mtime = mtime_ns(&st);
+	if (fstat(fd, &st) == 0 && dir->mtime != store_mtime(&st))
+		dir->mtime = store_mtime(&st);
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -651,7 +581,7 @@ anc_of(const struct node *dir, struct anc *a)
 }
 
 /* Rescans one directory (and, full, all below); drops what depended on a change. */
-static void
+void
 store_rescan(struct store *s, struct node *dir, int full)
 {
 	struct anc	a;
@@ -664,6 +594,14 @@ store_rescan(struct store *s, struct node *dir, int full)
 	a.ino[a.depth++] = dir->ino;
 	if (scan_dir(s, dir, full, &a) == -1)
 		log_warnx("content update of %s: %s", dir->path, s->err);
+}
+
+void
+store_settle(struct store *s)
+{
+	if (s->shape)
+		cache_drop_dependent(&cache);
+	s->shape = 0;
 }
 
 /* ---- load, free ---- */
@@ -768,7 +706,7 @@ store_free(struct store *s)
 const struct node *
 store_find(const struct store *s, const char *path)
 {
-	const struct node	*n = lookup(s, path);
+	const struct node	*n = store_lookup(s, path);
 
 	return n == NULL || n->unlisted ? NULL : n;
 }
@@ -828,8 +766,8 @@ store_header(const struct store *s, const char *path, int page, char *hdr,
  * byte-order mark is dropped. STORE_BUSY: being written, and changed since
  * we last saw it.
  */
-static int
-read_answer(struct store *s, const struct node *n, struct blob **out)
+int
+store_read(struct store *s, const struct node *n, struct blob **out)
 {
 	char		 hdr[128];
 	struct blob	*b;
@@ -847,13 +785,13 @@ read_answer(struct store *s, const struct node *n, struct blob **out)
 		*out = b;
 		return 0;
 	}
-	if ((fd = open_beneath(s, relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
+	if ((fd = open_beneath(s, store_relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -1;
 	}
-	if (!stat_same(n, &st) && being_written(s, n->path)) {
+	if (!stat_same(n, &st) && store_being_written(s, n->path)) {
 		close(fd);
 		return STORE_BUSY;
 	}
@@ -998,7 +936,7 @@ answering(struct store *s, const struct node *n)
 
 	if (n->kind == NODE_DIR) {
 		snprintf(path, sizeof path, "%sindex.gmi", n->path);
-		if ((idx = lookup(s, path)) != NULL && idx->kind == NODE_PAGE)
+		if ((idx = store_lookup(s, path)) != NULL && idx->kind == NODE_PAGE)
 			return idx;
 	}
 	return (struct node *)(uintptr_t)n;
@@ -1048,299 +986,13 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		if (b != NULL)
 			b->off = (const char *)memchr(b->data, '\n',
 			    b->len) - b->data + 1;
-	} else if ((r = read_answer(s, n, &b)) != 0)
+	} else if ((r = store_read(s, n, &b)) != 0)
 		return r;
 	if (b == NULL)
 		return -1;
 	(void)cache_put(&cache, slot, b);
 	answer_set(a, b, 0);
 	return 0;
-}
-
-/* ---- watching ---- */
-
-/*
- * inotify takes a path. Relative to the root's fd, made the working
- * directory for the moment: a worker that may not search the root's
- * ancestors (or sees the root as "/" after chroot) still reaches it.
- */
-static int
-watch_enter(const struct store *s)
-{
-	int	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	if (fchdir(s->rootfd) == -1 && cwd != -1) {
-		close(cwd);
-		return -2;
-	}
-	return cwd;
-}
-
-static void
-watch_leave(int cwd)
-{
-	if (cwd >= 0) {
-		(void)fchdir(cwd);
-		close(cwd);
-	}
-}
-
-static void
-watch_add(struct store *s, struct node *n)
-{
-	struct node	**v;
-	size_t		 cap;
-	int		 wd, cwd;
-
-	if (s->ifd == -1)
-		return;
-	cwd = watch_enter(s);
-	wd = inotify_add_watch(s->ifd, relpath(n->path), WATCH_MASK);
-	watch_leave(cwd);
-	if (wd == -1) {
-		if (errno == ENOSPC && !s->warned) {
-			s->warned = 1;
-			log_warnx("cannot watch %s%s: the inotify watch limit is "
-			    "reached (raise fs.inotify.max_user_watches); changes "
-			    "there are seen on SIGHUP", s->opts.root, n->path);
-		}
-		return;
-	}
-	if ((size_t)wd >= s->nwd) {
-		cap = (size_t)wd * 2 + 16;
-		if ((v = reallocarray(s->bywd, cap, sizeof *v)) == NULL) {
-			inotify_rm_watch(s->ifd, wd);
-			return;
-		}
-		memset(v + s->nwd, 0, (cap - s->nwd) * sizeof *v);
-		s->bywd = v;
-		s->nwd = cap;
-	}
-	if (s->bywd[wd] != NULL && s->bywd[wd] != n)
-		s->bywd[wd]->wd = -1;	/* the same directory, by a new name */
-	s->bywd[wd] = n;
-	n->wd = wd;
-}
-
-static void
-mark_dirty(struct store *s, struct node *dir)
-{
-	char	**v;
-	size_t	  cap;
-	int64_t	  t = now_ms();
-
-	if (!(dir->flags & NF_DIRTY)) {
-		if (s->ndirty == s->capdirty) {
-			cap = s->capdirty ? s->capdirty * 2 : 16;
-			if ((v = reallocarray(s->dirty, cap, sizeof *v)) == NULL) {
-				s->full = 1;
-				goto due;
-			}
-			s->dirty = v;
-			s->capdirty = cap;
-		}
-		if ((s->dirty[s->ndirty] = strdup(dir->path)) == NULL)
-			s->full = 1;
-		else {
-			s->ndirty++;
-			dir->flags |= NF_DIRTY;
-		}
-	}
-due:
-	if (s->first == 0)
-		s->first = t;
-	s->last = t;
-	s->due = s->last + QUIET_MS < s->first + CAP_MS ?
-	    s->last + QUIET_MS : s->first + CAP_MS;
-}
-
-static void
-mark_tree(struct node *n, struct store *s, int reset)
-{
-	struct node	*c;
-
-	if (reset)
-		n->wd = -1;
-	else
-		watch_add(s, n);
-	for (c = n->child; c != NULL; c = c->sibling)
-		if (c->kind == NODE_DIR)
-			mark_tree(c, s, reset);
-}
-
-/* Catches what changed before the watches were in place: a directory's mtime. */
-static void
-check_dirs(struct store *s, struct node *n)
-{
-	struct stat	 st;
-	struct node	*c;
-
-	if (fstatat(s->rootfd, relpath(n->path), &st, 0) == 0 &&
-	    mtime_ns(&st) != n->mtime)
-		mark_dirty(s, n);
-	for (c = n->child; c != NULL; c = c->sibling)
-		if (c->kind == NODE_DIR)
-			check_dirs(s, c);
-}
-
-/*
- * Watches every directory with an inotify instance of this process's own
- * (a forked worker must not share its parent's). 0, or -1 without inotify.
- */
-int
-store_watch(struct store *s)
-{
-	if (s->ifd != -1)
-		close(s->ifd);
-	free(s->bywd);
-	s->bywd = NULL;
-	s->nwd = 0;
-	mark_tree(s->top, s, 1);
-	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
-		log_warnx("inotify: %s; content changes are seen on SIGHUP",
-		    strerror(errno));
-		return -1;
-	}
-	mark_tree(s->top, s, 0);
-	check_dirs(s, s->top);
-	return 0;
-}
-
-int
-store_watch_fd(const struct store *s)
-{
-	return s->ifd;
-}
-
-static void
-writing_note(struct store *s, const char *path, int open)
-{
-	int	i = writing_find(s, path);
-
-	if (!open) {
-		if (i != -1) {
-			free(s->writing[i].path);
-			s->writing[i] = s->writing[--s->nwriting];
-		}
-		return;
-	}
-	if (i != -1 || s->nwriting == NWRITING)
-		return;
-	if ((s->writing[s->nwriting].path = strdup(path)) != NULL)
-		s->writing[s->nwriting++].since = now_ms();
-}
-
-static void
-watch_event(struct store *s, const struct inotify_event *e)
-{
-	char		 path[PATH_MAX_LEN + NAME_MAX + 2];
-	struct node	*dir;
-
-	if (e->mask & IN_Q_OVERFLOW) {
-		s->full = 1;
-		mark_dirty(s, s->top);
-		return;
-	}
-	if (e->wd < 0 || (size_t)e->wd >= s->nwd || (dir = s->bywd[e->wd]) == NULL)
-		return;
-	if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		mark_dirty(s, dir->parent != NULL ? dir->parent : dir);
-		return;
-	}
-	if (e->len == 0 || e->name[0] == '.')
-		return;
-	snprintf(path, sizeof path, "%s%s", dir->path, e->name);
-	if ((e->mask & IN_MODIFY) && !(e->mask & IN_ISDIR))
-		writing_note(s, path, 1);
-	if (e->mask & IN_CLOSE_WRITE)
-		writing_note(s, path, 0);
-	mark_dirty(s, dir);
-}
-
-void
-store_watch_read(struct store *s)
-{
-	char				 buf[16384]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event	*e;
-	ssize_t				 r;
-	char				*p;
-
-	while ((r = read(s->ifd, buf, sizeof buf)) > 0)
-		for (p = buf; p < buf + r; p += sizeof *e + e->len) {
-			e = (const struct inotify_event *)(void *)p;
-			watch_event(s, e);
-		}
-}
-
-int
-store_watch_timeout(const struct store *s)
-{
-	int64_t	t;
-
-	if (s->due == 0)
-		return -1;
-	t = s->due - now_ms();
-	return t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
-}
-
-/* Files still open for writing: look again when their cap runs out. */
-static void
-writing_expire(struct store *s)
-{
-	char		 path[PATH_MAX_LEN + 2], *slash;
-	struct node	*dir;
-	int64_t		 t = now_ms(), soonest = 0;
-	int		 i;
-
-	for (i = 0; i < s->nwriting; i++) {
-		if (t - s->writing[i].since >= WRITE_CAP_MS) {
-			free(s->writing[i].path);
-			s->writing[i--] = s->writing[--s->nwriting];
-			continue;
-		}
-		if (soonest == 0 || s->writing[i].since < soonest)
-			soonest = s->writing[i].since;
-		strlcpy(path, s->writing[i].path, sizeof path);
-		if ((slash = strrchr(path, '/')) != NULL)
-			slash[1] = '\0';
-		if ((dir = lookup(s, path)) != NULL && !(dir->flags & NF_DIRTY))
-			mark_dirty(s, dir);
-	}
-	if (soonest != 0)
-		s->due = soonest + WRITE_CAP_MS;
-}
-
-/* Applies what is due: rescans the dirty directories. */
-void
-store_watch_run(struct store *s)
-{
-	struct node	*n;
-	char		**dirty = s->dirty;
-	size_t		  ndirty = s->ndirty, i;
-	int		  full = s->full;
-
-	if (s->due == 0 || now_ms() < s->due)
-		return;
-	s->dirty = NULL;
-	s->ndirty = s->capdirty = 0;
-	s->first = s->last = s->due = 0;
-	s->full = 0;
-	for (i = 0; i < ndirty; i++)
-		if ((n = lookup(s, dirty[i])) != NULL)
-			n->flags &= ~NF_DIRTY;
-	if (full)
-		store_rescan(s, s->top, 1);
-	for (i = 0; i < ndirty; i++) {
-		if (!full && (n = lookup(s, dirty[i])) != NULL && n->kind == NODE_DIR)
-			store_rescan(s, n, 0);
-		free(dirty[i]);
-	}
-	free(dirty);
-	if (s->shape)
-		cache_drop_dependent(&cache);
-	s->shape = 0;
-	writing_expire(s);
 }
 
 /* ---- SIGHUP ---- */
@@ -1371,163 +1023,6 @@ store_adopt(struct store *s, const struct store_opts *o)
 	s->opts.uid = o->uid;
 	s->opts.gid = o->gid;
 	s->full = 1;
-	s->due = now_ms();
+	s->due = store_now();
 	store_watch_run(s);
-}
-
-/* ---- content checks: reading pages, so in the background or in -n ---- */
-
-/* A local link's path, resolved against the page's directory; 0 if local. */
-static int
-link_local(const struct store *s, const char *dir, const char *url, size_t len,
-    char *out, size_t outsz)
-{
-	char		 raw[URL_MAX + 1], dec[URL_MAX + 1], *host, *end;
-	const char	*errstr, *colon;
-	size_t		 i;
-
-	if (len == 0 || len > URL_MAX)
-		return -1;
-	memcpy(raw, url, len);
-	raw[len] = '\0';
-	raw[strcspn(raw, "?#")] = '\0';
-	colon = strchr(raw, ':');
-	if (colon != NULL && colon < raw + strcspn(raw, "/")) {
-		if (strncasecmp(raw, "gemini://", 9) != 0)
-			return -1;
-		host = raw + 9;
-		end = host + strcspn(host, "/");
-		i = end - host;
-		if (i == 0 || i >= sizeof dec)
-			return -1;
-		memcpy(dec, host, i);
-		dec[i] = '\0';
-		if ((colon = strrchr(dec, ':')) != NULL && strchr(dec, ']') == NULL)
-			dec[colon - dec] = '\0';
-		if (!url_host_equal(dec, s->opts.host))
-			return -1;
-		memmove(raw, end, strlen(end) + 1);
-		if (raw[0] == '\0')
-			strlcpy(raw, "/", sizeof raw);
-	} else if (raw[0] == '/' && raw[1] == '/')
-		return -1;
-	if (url_decode(raw, strlen(raw), dec, sizeof dec, &errstr) == -1)
-		return -1;
-	return path_resolve(dir, dec, out, outsz, &errstr) == -1 ? -1 : 0;
-}
-
-/* 1 if a local path names something we serve (or a rule answers for it). */
-static int
-link_target_ok(const struct store *s, char *path, size_t size)
-{
-	const struct path_rule	*pr;
-	size_t			 len = strlen(path);
-
-	pr = path_rule_find(s->opts.rules, s->opts.nrules, path, 1);
-	if (pr != NULL && pr->action != PATH_NONE)
-		return 1;
-	if (store_find(s, path) != NULL)
-		return 1;
-	if (len + 1 < size && path[len - 1] != '/') {
-		path[len] = '/';
-		path[len + 1] = '\0';
-		return store_find(s, path) != NULL;
-	}
-	return 0;
-}
-
-static void
-check_link(struct store *s, const struct node *n, const char *dir,
-    const struct gmi_line *l)
-{
-	char		 path[PATH_MAX_LEN + 2], joined[URL_MAX + 1];
-	size_t		 i;
-
-	if (link_local(s, dir, l->url, l->urllen, path, sizeof path) == -1 ||
-	    link_target_ok(s, path, sizeof path))
-		return;
-	/* "=> my page.gmi": the URL ended at a space the writer meant. */
-	for (i = 0; i <= l->textlen && l->urllen + 1 + i < sizeof joined; i++) {
-		if (i < l->textlen && l->text[i] != ' ')
-			continue;
-		memcpy(joined, l->url, l->urllen);
-		joined[l->urllen] = ' ';
-		memcpy(joined + l->urllen + 1, l->text, i);
-		if (link_local(s, dir, joined, l->urllen + 1 + i, path,
-		    sizeof path) == 0 && link_target_ok(s, path, sizeof path)) {
-			store_report(s, PROB_SPACE, n->path, "link \"%.*s\" has a "
-			    "raw space (write it as %%20)", (int)(l->urllen + 1 + i),
-			    joined);
-			return;
-		}
-	}
-	store_report(s, PROB_LINK, n->path, "link to a page that does not "
-	    "exist: %.*s", (int)l->urllen, l->url);
-}
-
-static void
-check_page(struct store *s, const struct node *n)
-{
-	struct gmi_parser	 p;
-	struct gmi_line		 l;
-	struct blob		*b;
-	char			 dir[PATH_MAX_LEN + 2], *slash;
-
-	if (read_answer(s, n, &b) != 0)
-		return;
-	if (!utf8_valid(b->data + b->off, b->len - b->off))
-		store_report(s, PROB_UTF8, n->path, "not valid UTF-8");
-	strlcpy(dir, n->path, sizeof dir);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[1] = '\0';
-	gemtext_init(&p, b->data + b->off, b->len - b->off);
-	while (gemtext_next(&p, &l))
-		if (l.type == GMI_LINK)
-			check_link(s, n, dir, &l);
-	blob_unref(b);
-}
-
-int
-store_check_step(struct store *s, size_t budget)
-{
-	const struct node	*n;
-	size_t			 done = 0;
-
-	for (; s->cursor <= s->mask && done < budget; s->cursor++)
-		for (n = s->table[s->cursor]; n != NULL; n = n->next)
-			if (n->kind == NODE_PAGE) {
-				check_page(s, n);
-				done++;
-			}
-	if (s->cursor <= s->mask)
-		return 1;
-	s->cursor = 0;
-	return 0;
-}
-
-void
-store_check_all(struct store *s)
-{
-	s->cursor = 0;
-	while (store_check_step(s, SIZE_MAX))
-		;
-}
-
-void
-store_summary(const struct store *s, const char *name, char *out, size_t outsz)
-{
-	const size_t	*p = s->problems;
-	size_t		 total = 0;
-	int		 i;
-
-	for (i = 0; i < PROB_COUNT; i++)
-		total += p[i];
-	snprintf(out, outsz, "content of %s: %zu pages, %zu directories, %zu "
-	    "files, %zu streamed; %zu problem%s (%zu not UTF-8, %zu broken "
-	    "links, %zu links with spaces, %zu unreadable, %zu bad names, "
-	    "%zu symlinks out, %zu empty roots)", name, s->counts[NODE_PAGE],
-	    s->counts[NODE_DIR], s->counts[NODE_FILE], s->counts[NODE_LARGE],
-	    total, total == 1 ? "" : "s", p[PROB_UTF8], p[PROB_LINK],
-	    p[PROB_SPACE], p[PROB_ACCESS], p[PROB_NAME], p[PROB_OUTSIDE],
-	    p[PROB_EMPTY]);
 }

@@ -35,7 +35,7 @@ FUZZ_CC_replay	 = $(FUZZ_REPLAY_CC)
 FUZZ_SRC_url	   = url compat
 FUZZ_SRC_path	   = path compat
 FUZZ_SRC_gophermap = gophermap gemtext buf mime path url compat
-FUZZ_SRC_selector  = router rules store blob gophermap gemtext buf mime path url \
+FUZZ_SRC_selector  = router rules store storewatch storecheck blob gophermap gemtext buf mime path url \
 		     log compat
 FUZZ_SRC_listen	   = listen conn blob peer proxy log url compat tls
 FUZZ_SRC_proxy	   = proxy
