@@ -159,6 +159,7 @@ within "then the whole new version is served" "$(gport /slow.gmi 'part three END
 
 # ---- a request in flight finishes on what it started with
 python3 -c 'import sys; sys.stdout.write("".join("line %06d of the first version\n" % i for i in range(20000)))' >"$TREE/big.txt"
+pport /big.txt 'line 019999 of the first version' 5 >/dev/null
 goph_sel /big.txt | cmp -s - "$TREE/big.txt"
 expect_eq "a 640 KB file over Gopher" 0 $?
 cp "$TREE/big.txt" "$TMP/big.old"
