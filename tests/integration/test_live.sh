@@ -157,6 +157,24 @@ wait "$WRITER"
 expect_eq "a file written in 3 chunks is never served half-done ($asked asks)" 0 "$half"
 within "then the whole new version is served" "$(gport /slow.gmi 'part three END')"
 
+# ---- a page never asked for (so not cached) that is being rewritten: 40
+printf '# Cold, first version\n' >"$TREE/cold.gmi"
+sleep 0.5
+python3 - "$TREE/cold.gmi" <<'PY' &
+import sys, time
+with open(sys.argv[1], "w") as f:
+    f.write("# Cold, second")
+    f.flush()
+    time.sleep(1)
+    f.write(" version\n")
+PY
+WRITER=$!
+sleep 0.4
+expect_match "an uncached page caught mid-write: 40, not half of it" '^40 ' \
+    "$(gem_req "$(gem_url /cold.gmi)" | head -1)"
+wait "$WRITER"
+within "then the new version" "$(gport /cold.gmi 'Cold, second version')"
+
 # ---- a request in flight finishes on what it started with
 python3 -c 'import sys; sys.stdout.write("".join("line %06d of the first version\n" % i for i in range(20000)))' >"$TREE/big.txt"
 pport /big.txt 'line 019999 of the first version' 5 >/dev/null
