@@ -117,6 +117,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_SERVER, "rate_limit", cfg_rate, FIELD(config, rate_limit), 0, 0 },
 	{ SEC_SERVER, "rate_limit_exempt", cfg_exempt, FIELD(config, rate_exempt), 0, 0 },
 	{ SEC_SERVER, "ticket_keys", cfg_str, FIELD(config, ticket_keys), 0, 0 },
+	{ SEC_SERVER, "cache_size", cfg_size, FIELD(config, cache_size), 0, 0 },
 	{ SEC_HOST, "aliases", cfg_aliases, FIELD(host_config, aliases), 0, 0 },
 	{ SEC_HOST, "root", cfg_root, FIELD(host_config, root), 0, 0 },
 	{ SEC_HOST, "cert_dir", cfg_str, FIELD(host_config, certdir), 0, 0 },
@@ -962,6 +963,7 @@ config_defaults(struct config *conf)
 	conf->confine = 1;
 	conf->log = LOG_STDERR;
 	conf->log_ip = 1;
+	conf->cache_size = 64 * 1024 * 1024;
 }
 
 int

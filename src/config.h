@@ -94,6 +94,7 @@ struct config {
 	int			 nrate_exempt;
 	char			 ticket_keys[1024];	/* a key file, "" none */
 	struct ticketkeys	 tickets;	/* read from it (main.c) */
+	long long		 cache_size;	/* bytes of answers, all workers */
 	struct host_config	 hosts[CONFIG_MAX_HOSTS];
 	int			 nhosts;	/* hosts[0] is the default host */
 };

@@ -28,6 +28,7 @@
 #include <event2/event_struct.h>
 #include <openssl/err.h>
 
+#include "blob.h"
 #include "compat.h"
 #include "conn.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct segment {
 	const char	*data;
 	size_t		 len;
 	char		*owned;		/* freed with the connection */
+	struct blob	*blob;		/* released with the connection */
 };
 
 struct conn {
@@ -229,8 +231,10 @@ conn_close(struct conn *c, const char *why)
 	ERR_clear_error();
 	if (c->file != -1)
 		close(c->file);
-	for (i = 0; i < c->nseg; i++)
+	for (i = 0; i < c->nseg; i++) {
 		free(c->seg[i].owned);
+		blob_unref(c->seg[i].blob);
+	}
 	free(c->in);
 	free(c->req);
 	free(c);
@@ -830,6 +834,18 @@ conn_send_copy(struct conn *c, const void *p, size_t len)
 	memcpy(copy, p, len);
 	c->seg[c->nseg].owned = copy;
 	conn_send_ref(c, copy, len);
+}
+
+/* Sends part of a cached answer; takes over the caller's reference. */
+void
+conn_send_blob(struct conn *c, struct blob *b, const void *p, size_t len)
+{
+	if (c->nseg == 2) {
+		blob_unref(b);
+		return;
+	}
+	c->seg[c->nseg].blob = b;
+	conn_send_ref(c, p, len);
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include "peer.h"
 
+struct blob;
 struct event_base;
 struct conn;
 
@@ -54,6 +55,8 @@ void		 conn_set_status(struct conn *, const char *);
 void		 conn_set_request(struct conn *, const char *, size_t);
 void		 conn_send_ref(struct conn *, const void *, size_t);	/* bytes outlive the conn */
 void		 conn_send_copy(struct conn *, const void *, size_t);
+/* Bytes within a blob; takes over a reference, released when the conn closes. */
+void		 conn_send_blob(struct conn *, struct blob *, const void *, size_t);
 /* Streams an open file after what was sent; takes ownership of fd. */
 void		 conn_send_file(struct conn *, int, off_t);
 /*

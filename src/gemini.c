@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "compat.h"
@@ -71,17 +72,25 @@ gemini_redirect(struct conn *c, const struct url *u, const char *status,
 static void
 gemini_node(struct conn *c, const struct site *s, const struct node *n)
 {
-	int	fd;
+	struct answer	a;
+	int		fd = -1, r;
 
-	if (n->kind == NODE_LARGE) {
-		if ((fd = snapshot_open(s->snap, n)) == -1) {
+	if (n->kind == NODE_LARGE && (fd = store_open(s->store, n)) == -1) {
+		gemini_reply(c, "51", "Not found");
+		return;
+	}
+	if ((r = store_answer(s->store, n, STORE_GEMINI, &a)) != 0) {
+		if (fd != -1)
+			close(fd);
+		if (r == STORE_BUSY)
+			gemini_reply(c, "40", "Being updated; try again");
+		else
 			gemini_reply(c, "51", "Not found");
-			return;
-		}
-		conn_send_ref(c, n->gemini, n->gemini_len);
+		return;
+	}
+	conn_send_blob(c, a.blob, a.data, a.len);
+	if (fd != -1)
 		conn_send_file(c, fd, n->size);
-	} else
-		conn_send_ref(c, n->gemini, n->gemini_len);
 	conn_set_status(c, "20");
 	conn_finish(c);
 }

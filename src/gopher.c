@@ -53,16 +53,21 @@ gopher_node(struct conn *c, const struct site *s, const struct node *n)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
 	char			 type[2] = { n->gopher_type, '\0' };
+	struct answer		 a;
 	int			 fd;
 
 	if (n->kind == NODE_LARGE) {
-		if ((fd = snapshot_open(s->snap, n)) == -1) {
+		if ((fd = store_open(s->store, n)) == -1) {
 			gopher_error(c, cfg->notfound, cfg->notfound_len);
 			return;
 		}
 		conn_send_file(c, fd, n->size);
-	} else
-		conn_send_ref(c, n->gopher, n->gopher_len);
+	} else if (store_answer(s->store, n, STORE_GOPHER, &a) == 0)
+		conn_send_blob(c, a.blob, a.data, a.len);
+	else {
+		gopher_error(c, cfg->notfound, cfg->notfound_len);
+		return;
+	}
 	conn_set_status(c, type);
 	conn_finish(c);
 }
@@ -119,7 +124,7 @@ gopher_search(struct conn *c, const struct site *s, const char *words,
 	if ((slash = strrchr(dir, '/')) != NULL)
 		dir[slash - dir + 1] = '\0';
 	if (!page.failed)
-		snapshot_menu(s->snap, dir, page.data, page.len, &menu);
+		store_menu(s->store, dir, page.data, page.len, &menu);
 	menu.failed |= page.failed;
 	buf_free(&page);
 	gopher_send_menu(c, "1", &menu);

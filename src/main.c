@@ -297,15 +297,16 @@ raise_nofile(void)
 static void
 describe_search(const struct site *s)
 {
-	const char	*path = s->conf->search;
+	const struct search_index	*ix = store_search(s->store);
+	const char			*path = s->conf->search;
 
-	if (s->search == NULL) {
+	if (ix == NULL) {
 		printf("search off\n");
 		return;
 	}
 	printf("search %s: %zu pages indexed, %zu KiB\n", path,
-	    search_docs(s->search), (search_memory(s->search) + 1023) / 1024);
-	if (snapshot_find(s->snap, path) != NULL)
+	    search_docs(ix), (search_memory(ix) + 1023) / 1024);
+	if (store_find(s->store, path) != NULL)
 		printf("warning: %s is a page of %s, which is served instead of "
 		    "the search; choose another search path\n", path, s->name);
 }
@@ -322,10 +323,10 @@ describe(const struct state *st, const struct lspec *ls, int n)
 		tls_paths(h->certdir, h->name, crt, key, sizeof crt);
 		printf("host %s: root %s: %zu pages, %zu directories, %zu files, "
 		    "%zu streamed\n", h->name, h->root,
-		    snapshot_count(st->sites[i].snap, NODE_PAGE),
-		    snapshot_count(st->sites[i].snap, NODE_DIR),
-		    snapshot_count(st->sites[i].snap, NODE_FILE),
-		    snapshot_count(st->sites[i].snap, NODE_LARGE));
+		    store_count(st->sites[i].store, NODE_PAGE),
+		    store_count(st->sites[i].store, NODE_DIR),
+		    store_count(st->sites[i].store, NODE_FILE),
+		    store_count(st->sites[i].store, NODE_LARGE));
 		printf("certificate %s%s\n", crt, st->sites[i].ctx == NULL ?
 		    " (to be generated)" : "");
 		describe_search(&st->sites[i]);
@@ -409,6 +410,12 @@ main(int argc, char **argv)
 	bind_all(ls, n, fds, opts.check_only);
 	if (opts.check_only) {
 		describe(st, ls, n);
+		for (i = 0; i < st->nsites; i++) {
+			store_check_all(st->sites[i].store);
+			store_summary(st->sites[i].store, st->sites[i].name, err,
+			    sizeof err);
+			printf("%s\n", err);
+		}
 		for (i = 0; i < n; i++)
 			if (fds[i] != -1)
 				close(fds[i]);

@@ -96,7 +96,8 @@ router_search(const struct site *s, const char *path, struct result *res)
 	size_t		 n;
 	long		 page = 0;
 
-	if (s->search == NULL || s->conf == NULL || s->conf->search[0] == '\0')
+	if (store_search(s->store) == NULL || s->conf == NULL ||
+	    s->conf->search[0] == '\0')
 		return 0;
 	sp = s->conf->search;
 	n = strlen(sp);
@@ -233,7 +234,7 @@ router_resolve(const struct router *r, const struct request *req,
 	}
 	if (router_access(s, path, req->peer, res) || router_rule(s, path, res))
 		return;
-	if ((n = snapshot_find(s->snap, path)) != NULL) {
+	if ((n = store_find(s->store, path)) != NULL) {
 		res->kind = RESULT_NODE;
 		res->node = n;
 		return;
@@ -244,7 +245,7 @@ router_resolve(const struct router *r, const struct request *req,
 	if (path[len - 1] != '/') {
 		path[len] = '/';
 		path[len + 1] = '\0';
-		if ((n = snapshot_find(s->snap, path)) != NULL) {
+		if ((n = store_find(s->store, path)) != NULL) {
 			res->kind = RESULT_REDIRECT;
 			res->node = n;
 			strlcpy(res->target, path, sizeof res->target);

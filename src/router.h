@@ -4,19 +4,17 @@
 
 #include "config.h"
 #include "path.h"
-#include "snapshot.h"
+#include "store.h"
 
 struct ssl_ctx_st;
-struct search_index;
 struct peer;
 
 /* One virtual host: its settings, its content, its certificate. */
 struct site {
 	const char		*name;
 	const struct host_config *conf;	/* aliases and path rules; may be NULL */
-	struct snapshot		*snap;
+	struct store		*store;
 	struct ssl_ctx_st	*ctx;
-	struct search_index	*search;	/* NULL: search is off */
 	int			 rootfd;	/* O_PATH, for Titan uploads; -1 none */
 };
 

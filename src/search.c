@@ -68,6 +68,7 @@ struct search_index {
 	uint32_t	 live;
 	uint64_t	 totlen;
 	size_t		 bytes;
+	size_t		 want;		/* the allocation that failed last */
 };
 
 /* One word found in a text: where it is, and its folded form. */
@@ -185,19 +186,38 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 	}
 }
 
+/* An allocation of the index (zeroed when p is NULL); a failure keeps its size. */
+static void *
+ix_alloc(struct search_index *ix, void *p, size_t n)
+{
+	void	*q = realloc(p, n);
+
+	if (q == NULL)
+		ix->want = n;
+	else if (p == NULL)
+		memset(q, 0, n);
+	return q;
+}
+
+size_t
+search_wanted(const struct search_index *ix)
+{
+	return ix->want;
+}
+
 /* ---------------------------------------------------------------- postings */
 
 static int
-put_varint(struct term *t, uint32_t v, size_t *bytes)
+put_varint(struct search_index *ix, struct term *t, uint32_t v)
 {
 	uint8_t	*p;
 
 	if (t->cap - t->len < 5) {
 		size_t cap = t->cap ? t->cap * 2 : 8;
 
-		if ((p = realloc(t->post, cap)) == NULL)
+		if ((p = ix_alloc(ix, t->post, cap)) == NULL)
 			return -1;
-		*bytes += cap - t->cap;
+		ix->bytes += cap - t->cap;
 		t->post = p;
 		t->cap = cap;
 	}
@@ -232,9 +252,9 @@ term_add(struct search_index *ix, struct term *t, uint32_t doc, uint32_t tf,
 	uint32_t	delta = t->df == 0 ? doc : doc - t->last;
 
 	/* Most postings have no heading count: a flag bit says if one follows. */
-	if (put_varint(t, delta, &ix->bytes) == -1 ||
-	    put_varint(t, tf << 1 | (th > 0), &ix->bytes) == -1 ||
-	    (th > 0 && put_varint(t, th, &ix->bytes) == -1))
+	if (put_varint(ix, t, delta) == -1 ||
+	    put_varint(ix, t, tf << 1 | (th > 0)) == -1 ||
+	    (th > 0 && put_varint(ix, t, th) == -1))
 		return -1;
 	t->last = doc;
 	t->df++;
@@ -273,7 +293,7 @@ terms_grow(struct search_index *ix)
 	struct term	**tab, *t, *next;
 	size_t		  size = (ix->tmask + 1) * 2, i;
 
-	if ((tab = calloc(size, sizeof *tab)) == NULL)
+	if ((tab = ix_alloc(ix, NULL, size * sizeof *tab)) == NULL)
 		return -1;
 	for (i = 0; i <= ix->tmask; i++)
 		for (t = ix->terms[i]; t != NULL; t = next) {
@@ -310,7 +330,7 @@ term_get(struct search_index *ix, const char *word)
 	if (ix->nterms >= ix->tmask && terms_grow(ix) == -1)
 		return NULL;
 	wl = strlen(word);
-	if ((t = calloc(1, sizeof *t + wl + 1)) == NULL)
+	if ((t = ix_alloc(ix, NULL, sizeof *t + wl + 1)) == NULL)
 		return NULL;
 	memcpy(t->word, word, wl + 1);
 	slot = &ix->terms[hash_str(word) & ix->tmask];
@@ -483,20 +503,20 @@ tally_hash(const struct term *t, size_t mask)
 }
 
 static int
-tally_grow(struct tally *ta)
+tally_grow(struct search_index *ix, struct tally *ta)
 {
 	size_t		 cap = ta->cap ? ta->cap * 2 : 64, i, h;
 	struct term	**nt;
 	struct posting	 *nc;
 	uint32_t	 *ns;
 
-	if ((nt = realloc(ta->term, cap * sizeof *nt)) == NULL)
+	if ((nt = ix_alloc(ix, ta->term, cap * sizeof *nt)) == NULL)
 		return -1;
 	ta->term = nt;
-	if ((nc = realloc(ta->count, cap * sizeof *nc)) == NULL)
+	if ((nc = ix_alloc(ix, ta->count, cap * sizeof *nc)) == NULL)
 		return -1;
 	ta->count = nc;
-	if ((ns = calloc(2 * cap, sizeof *ns)) == NULL)
+	if ((ns = ix_alloc(ix, NULL, 2 * cap * sizeof *ns)) == NULL)
 		return -1;
 	free(ta->slot);
 	ta->slot = ns;
@@ -520,7 +540,7 @@ tally_add(struct search_index *ix, struct tally *ta, const char *word, int head)
 
 	if ((t = term_get(ix, word)) == NULL)
 		return -1;
-	if (ta->n == ta->cap && tally_grow(ta) == -1)
+	if (ta->n == ta->cap && tally_grow(ix, ta) == -1)
 		return -1;
 	for (h = tally_hash(t, ta->mask); (i = ta->slot[h]) != 0;
 	    h = (h + 1) & ta->mask)
@@ -548,14 +568,14 @@ doc_new(struct search_index *ix, const char *path, const char *title,
 	if (ix->ndocs == ix->dcap) {
 		size_t cap = ix->dcap ? ix->dcap * 2 : 64;
 
-		if ((d = realloc(ix->docs, cap * sizeof *d)) == NULL)
+		if ((d = ix_alloc(ix, ix->docs, cap * sizeof *d)) == NULL)
 			return -1;
 		ix->bytes += (cap - ix->dcap) * sizeof *d;
 		ix->docs = d;
 		ix->dcap = cap;
 	}
 	if (ix->ndocs >= ix->pmask) {
-		uint32_t *p = realloc(ix->paths, (ix->pmask + 1) * 2 * sizeof *p);
+		uint32_t *p = ix_alloc(ix, ix->paths, (ix->pmask + 1) * 2 * sizeof *p);
 
 		if (p == NULL)
 			return -1;
@@ -566,8 +586,12 @@ doc_new(struct search_index *ix, const char *path, const char *title,
 	}
 	d = &ix->docs[ix->ndocs];
 	memset(d, 0, sizeof *d);
-	d->path = strdup(path);
-	d->title = strndup(title, titlelen);
+	d->path = ix_alloc(ix, NULL, strlen(path) + 1);
+	d->title = ix_alloc(ix, NULL, titlelen + 1);
+	if (d->path != NULL)
+		memcpy(d->path, path, strlen(path) + 1);
+	if (d->title != NULL)
+		memcpy(d->title, title, titlelen);
 	if (d->path == NULL || d->title == NULL) {
 		free(d->path);
 		free(d->title);

@@ -47,6 +47,8 @@ void	search_remove(struct search_index *, const char *);
 /* Gives back the slack of the posting lists, after a bulk build. */
 void	search_trim(struct search_index *);
 size_t	search_docs(const struct search_index *);
+/* The size of the allocation that failed when search_put returned -1. */
+size_t	search_wanted(const struct search_index *);
 /* Bytes the index holds (postings, words, pages), for the budget. */
 size_t	search_memory(const struct search_index *);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blob.h"
 #include "compat.h"
 #include "searchpage.h"
 #include "url.h"
@@ -21,13 +22,32 @@ add_line_text(struct buf *b, const char *s, size_t len)
 		buf_addc(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
 }
 
-/* A page's gemtext, for phrase checks and excerpts. */
+/* Pages read for phrase checks and excerpts: each holds the one before's place. */
+struct reader {
+	const struct site	*site;
+	struct blob		*held;
+};
+
+/* A page's gemtext, valid until the next call or reader_done(). */
 static int
 page_text(void *arg, const char *path, const char **text, size_t *len)
 {
-	const struct site	*s = arg;
+	struct reader	*rd = arg;
 
-	return snapshot_text(s->snap, path, text, len);
+	blob_unref(rd->held);
+	rd->held = NULL;
+	if (store_text(rd->site->store, path, &rd->held) == -1)
+		return -1;
+	*text = rd->held->data + rd->held->off;
+	*len = rd->held->len - rd->held->off;
+	return 0;
+}
+
+static void
+reader_done(struct reader *rd)
+{
+	blob_unref(rd->held);
+	rd->held = NULL;
 }
 
 /* "=> PATH/N?words" (Gemini) or "=> PATH/N/words" (Gopher, no queries). */
@@ -51,7 +71,7 @@ add_page_link(struct buf *b, const struct site *s, const char *words,
 }
 
 static void
-add_hit(struct buf *b, const struct site *s, const struct search_hit *h,
+add_hit(struct buf *b, struct reader *rd, const struct search_hit *h,
     const struct search_query *sq)
 {
 	char		 enc[3 * 1024 + 1];
@@ -66,7 +86,7 @@ add_hit(struct buf *b, const struct site *s, const struct search_hit *h,
 	buf_addc(b, ' ');
 	add_line_text(b, h->title, strlen(h->title));
 	buf_addc(b, '\n');
-	if (page_text((void *)(uintptr_t)s, h->path, &text, &len) == -1)
+	if (page_text(rd, h->path, &text, &len) == -1)
 		return;
 	buf_init(&ex);
 	search_excerpt(text, len, sq, &ex);
@@ -86,14 +106,15 @@ search_page(const struct site *s, const char *words, size_t len, int page,
 	struct search_query	 sq;
 	struct search_hit	 hits[SEARCH_PAGE];
 	char			 line[128];
+	struct reader		 rd = { s, NULL };
 	size_t			 n, total, i, from;
 	int			 exact;
 
 	if (search_parse(words, len, &sq, errstr) == -1)
 		return -1;
 	from = (size_t)(page - 1) * SEARCH_PAGE;
-	n = search_run(s->search, &sq, from, hits, SEARCH_PAGE, &total, &exact,
-	    page_text, (void *)(uintptr_t)s);
+	n = search_run(store_search(s->store), &sq, from, hits, SEARCH_PAGE,
+	    &total, &exact, page_text, &rd);
 	buf_adds(b, "# Search: ");
 	add_line_text(b, words, len);
 	buf_adds(b, "\n\n");
@@ -110,7 +131,8 @@ search_page(const struct site *s, const char *words, size_t len, int page,
 		buf_adds(b, line);
 	}
 	for (i = 0; i < n; i++)
-		add_hit(b, s, &hits[i], &sq);
+		add_hit(b, &rd, &hits[i], &sq);
+	reader_done(&rd);
 	if (from + n < total) {
 		if (exact)
 			snprintf(line, sizeof line, "Next results (%zu to %zu)",
@@ -127,41 +149,4 @@ search_page(const struct site *s, const char *words, size_t len, int page,
 	buf_adds(b, s->conf->search);
 	buf_adds(b, " New search\n=> / Home\n");
 	return 0;
-}
-
-struct build {
-	struct site	*site;
-	int		 failed;
-};
-
-/* Indexes every text page of a site: gemtext and plain text. */
-static void
-index_node(const struct node *n, void *arg)
-{
-	struct build	*b = arg;
-	const char	*text;
-	size_t		 len;
-
-	/* Pages in a certificate area are left out: results show their text. */
-	if (path_rule_protected(b->site->conf->paths, b->site->conf->npaths,
-	    n->path))
-		return;
-	if ((n->kind == NODE_PAGE || (n->kind == NODE_FILE && n->gopher_type == '0')) &&
-	    snapshot_text(b->site->snap, n->path, &text, &len) == 0 &&
-	    search_put(b->site->search, n->path, text, len) == -1)
-		b->failed = 1;
-}
-
-int
-search_build(struct site *s)
-{
-	struct build	b = { s, 0 };
-
-	if (s->conf == NULL || s->conf->search[0] == '\0')
-		return 0;
-	if ((s->search = search_new()) == NULL)
-		return -1;
-	snapshot_walk(s->snap, index_node, &b);
-	search_trim(s->search);
-	return b.failed ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-/* A host's search page: the index built from its pages, the answer as gemtext. */
+/* A host's search page: a query against its store's index, answered as gemtext. */
 #ifndef TULPAR_SEARCHPAGE_H
 #define TULPAR_SEARCHPAGE_H
 
@@ -7,9 +7,6 @@
 #include "buf.h"
 #include "router.h"
 #include "search.h"
-
-/* Builds s->search from the site's pages when its search is on; -1 out of memory. */
-int	search_build(struct site *);
 
 /*
  * The results for words (decoded) on page N, as gemtext; gopher picks

@@ -1,4 +1,4 @@
-/* The served state: the configuration, and per host its snapshot and certificate. */
+/* The served state: the configuration, and per host its content store and certificate. */
 #ifndef TULPAR_SITE_H
 #define TULPAR_SITE_H
 
@@ -13,6 +13,7 @@ struct state {
 	int		 nsites;
 	struct router	 router;
 	int		 generated;	/* certificates made (or, dry run, to make) */
+	int		 reuse[CONFIG_MAX_HOSTS];	/* 1 + the old site whose store to take */
 };
 
 /*
@@ -22,5 +23,14 @@ struct state {
  */
 int	state_load(struct state *, struct config *, int, char *, size_t);
 void	state_free(struct state *);
+
+/*
+ * SIGHUP: the same, but a host whose root and content settings are
+ * unchanged loads no content: state_take_content() then moves the old
+ * state's store over (no copy) and re-checks it against the disk.
+ */
+int	state_reload(struct state *, struct config *, const struct state *,
+	    char *, size_t);
+void	state_take_content(struct state *, struct state *);
 
 #endif

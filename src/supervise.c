@@ -23,6 +23,7 @@
 #include "confine.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "store.h"
 #include "supervise.h"
 #include "upload.h"
 #include "worker.h"
@@ -51,6 +52,8 @@ static struct {
 	int		 sigfd;
 	sigset_t	 oldmask;
 	reload_fn	 reload;
+	int		 checking;	/* content checks still under way */
+	int		 checked;	/* hosts whose content is checked */
 } sv;
 
 static void
@@ -126,6 +129,7 @@ worker_child(int slot, int logw)
 	cf.landlock = conf->confine;
 	if (confine_worker(&cf, err, sizeof err, &warn) == -1)
 		fatalx("worker: %s", err);
+	store_cache_budget((size_t)(conf->cache_size / sv.nworkers));
 	if (warn != NULL && slot == 0)
 		log_warnx("%s", warn);
 	lim.read_timeout = conf->read_timeout;
@@ -249,7 +253,7 @@ reload(void)
 		free(st);
 		return;
 	}
-	if (state_load(st, conf, 0, err, sizeof err) == -1) {	/* frees conf */
+	if (state_reload(st, conf, sv.st, err, sizeof err) == -1) {	/* frees conf */
 		log_warnx("reload: %s; keeping the running configuration", err);
 		free(st);
 		return;
@@ -261,6 +265,10 @@ reload(void)
 		free(st);
 		return;
 	}
+	state_take_content(st, sv.st);
+	for (i = 0; i < st->nsites; i++)
+		if (store_watch_fd(st->sites[i].store) == -1)
+			(void)store_watch(st->sites[i].store);
 	state_free(sv.st);
 	free(sv.st);
 	sv.st = st;
@@ -326,12 +334,62 @@ bind_rest(const int *first)
 	return 0;
 }
 
+/*
+ * The parent keeps its stores current too, by the same code the workers
+ * run: restarted workers and a reload's new ones are forked from it.
+ * Returns the poll timeout: the nearest debounce deadline, or 0 while the
+ * content checks still have pages to read.
+ */
+static int
+content_poll(struct pollfd *pfd, int *n, int *first)
+{
+	int	i, t, timeout = -1;
+
+	*first = *n;
+	for (i = 0; i < sv.st->nsites; i++) {
+		struct store *s = sv.st->sites[i].store;
+
+		pfd[*n].fd = store_watch_fd(s);
+		pfd[(*n)++].events = POLLIN;
+		if ((t = store_watch_timeout(s)) >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
+	}
+	return sv.checking ? 0 : timeout;
+}
+
+static void
+content_run(const struct pollfd *pfd, int first)
+{
+	char	line[512];
+	int	i, more = 0;
+
+	for (i = 0; i < sv.st->nsites; i++) {
+		struct store *s = sv.st->sites[i].store;
+
+		if (pfd[first + i].revents & POLLIN)
+			store_watch_read(s);
+		store_watch_run(s);
+		if (sv.checking && sv.checked == i) {
+			if (store_check_step(s, 64)) {
+				more = 1;
+				continue;
+			}
+			store_summary(s, sv.st->sites[i].name, line, sizeof line);
+			log_info("%s", line);
+			sv.checked++;
+			more = sv.checked < sv.st->nsites;
+		}
+	}
+	if (sv.checking)
+		sv.checking = more;
+}
+
 int
 supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 {
-	struct pollfd	pfd[1 + MAX_PROCS];
+	struct pollfd	pfd[1 + MAX_PROCS + CONFIG_MAX_HOSTS];
 	sigset_t	set;
-	int		i, n, map[1 + MAX_PROCS];
+	int		i, n, first, timeout, map[1 + MAX_PROCS];
 
 	memset(&sv, 0, sizeof sv);
 	sv.st = st;
@@ -354,8 +412,11 @@ supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 	sigprocmask(SIG_BLOCK, &set, &sv.oldmask);
 	if ((sv.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		fatalx("signalfd: %s", strerror(errno));
+	for (i = 0; i < st->nsites; i++)
+		(void)store_watch(st->sites[i].store);
 	for (i = 0; i < workers; i++)
 		worker_start(i);
+	sv.checking = 1;
 	while (!sv.stopping || alive() > 0) {
 		pfd[0].fd = sv.sigfd;
 		pfd[0].events = POLLIN;
@@ -365,11 +426,13 @@ supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 				pfd[n].events = POLLIN;
 				map[n++] = i;
 			}
-		if (poll(pfd, n, -1) == -1)
+		timeout = content_poll(pfd, &n, &first);
+		if (poll(pfd, n, timeout) == -1)
 			continue;
+		content_run(pfd, first);
 		if (pfd[0].revents & POLLIN)
 			on_signal();
-		for (i = 1; i < n; i++)
+		for (i = 1; i < first; i++)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				proc_relay(&sv.procs[map[i]]);
 	}

@@ -19,6 +19,14 @@
 #define STOP_GRACE	5
 
 static struct event_base	*base;
+
+/* A store's inotify fd and its debounce timer, on this worker's loop. */
+struct watcher {
+	struct store	*store;
+	struct event	*ev;
+	struct event	*timer;
+};
+static struct watcher		 watchers[CONFIG_MAX_HOSTS];
 static struct listener		*listeners[MAX_LISTENERS];
 static int			 nlisteners;
 
@@ -117,6 +125,53 @@ endpoint_init(struct endpoint *e, const struct state *st, const struct lspec *ls
 	e->fe.site = ls->site;
 }
 
+static void
+watch_arm(struct watcher *w)
+{
+	struct timeval	tv;
+	int		ms = store_watch_timeout(w->store);
+
+	if (ms < 0)
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(w->timer, &tv);
+}
+
+static void
+on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct watcher	*w = arg;
+
+	(void)fd;
+	if (what & EV_READ)
+		store_watch_read(w->store);
+	else
+		store_watch_run(w->store);
+	watch_arm(w);
+}
+
+/* Every store keeps itself current on this loop, with its own inotify. */
+static void
+worker_watch(const struct state *st)
+{
+	struct watcher	*w;
+	int		 i;
+
+	for (i = 0; i < st->nsites; i++) {
+		w = &watchers[i];
+		w->store = st->sites[i].store;
+		if (store_watch(w->store) == -1)
+			continue;
+		w->ev = event_new(base, store_watch_fd(w->store),
+		    EV_READ | EV_PERSIST, on_watch, w);
+		w->timer = evtimer_new(base, on_watch, w);
+		if (w->ev == NULL || w->timer == NULL || event_add(w->ev, NULL) == -1)
+			fatalx("cannot watch the content");
+		watch_arm(w);
+	}
+}
+
 void
 worker_run(const struct state *st, const struct lspec *ls, const int *fds,
     int n, const struct conn_limits *lim)
@@ -132,6 +187,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	ratelimit_setup(st);
 	ticketkeys_use(&st->conf->tickets);
 	log_buffered(base);
+	worker_watch(st);
 	nlisteners = n;
 	for (i = 0; i < n; i++) {
 		endpoint_init(&ep[i], st, &ls[i], &gem);
@@ -150,6 +206,12 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(sigusr2);
+	for (i = 0; i < st->nsites; i++) {
+		if (watchers[i].ev != NULL)
+			event_free(watchers[i].ev);
+		if (watchers[i].timer != NULL)
+			event_free(watchers[i].timer);
+	}
 	for (i = 0; i < n; i++) {
 		listener_free(listeners[i]);
 		if (ep[i].fe.request != NULL && ls[i].site != -1)

@@ -35,19 +35,19 @@ FUZZ_CC_replay	 = $(FUZZ_REPLAY_CC)
 FUZZ_SRC_url	   = url compat
 FUZZ_SRC_path	   = path compat
 FUZZ_SRC_gophermap = gophermap gemtext buf mime path url compat
-FUZZ_SRC_selector  = router rules access peer snapshot gophermap gemtext buf mime \
-		     path url log compat hostname
-FUZZ_SRC_listen	   = listen conn peer proxy log url compat tls ratelimit ticketkeys
+FUZZ_SRC_selector  = router rules access peer store storewatch storecheck blob \
+		     search gophermap gemtext buf mime path url log compat hostname
+FUZZ_SRC_listen	   = listen conn blob peer proxy log url compat tls ratelimit ticketkeys
 FUZZ_SRC_proxy	   = proxy
 FUZZ_SRC_search	   = search gemtext buf url compat
 FUZZ_SRC_atom	   = atom gemtext buf url compat
 FUZZ_SRC_hostname  = hostname compat
 FUZZ_SRC_titan	   = titan url compat
 FUZZ_SRC_ratelimit = ratelimit ticketkeys
-FUZZ_SRC_config	   = config access titan listen conn peer proxy log url path compat tls \
-		     hostname ratelimit ticketkeys
+FUZZ_SRC_config	   = config access titan listen conn blob peer proxy log url path compat \
+		     tls hostname ratelimit ticketkeys
 FUZZ_PKGS	   = libevent_openssl libevent libssl libcrypto libidn2
-FUZZ_LIBS_selector = $(FUZZ_PKG_LIBS)
+FUZZ_LIBS_selector = $(FUZZ_PKG_LIBS) -lunistring -lm
 FUZZ_LIBS_listen   = $(FUZZ_PKG_LIBS)
 FUZZ_LIBS_config   = $(FUZZ_PKG_LIBS) -linih
 FUZZ_LIBS_hostname = -lidn2

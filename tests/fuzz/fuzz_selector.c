@@ -4,13 +4,13 @@
  * the length, refuse NUL, cut at TAB, refuse control bytes, then either
  * "URL:" → gophermap_url_page, or router_resolve for the listener's site
  * (following one configured redirect, as gopher_route does). The site is
- * a snapshot of tests/fixtures/tree (host "localhost", Gopher port 70)
+ * a content store of tests/fixtures/tree (host "localhost", Gopher port 70)
  * loaded once, with a few [path] rules. If that parsing moves into a pure
  * function, call it here instead.
  *
  * Properties: the HTML page escapes the URL (the page has exactly as many
  * '<', '>', '"' and '\'' as the template alone) and scripting schemes are
- * refused; a node the router hands back is one of the snapshot's own, with
+ * refused; a node the router hands back is one of the store's own, with
  * a canonical, non-hidden path ("/" first, no "..", no "//"), listed, and
  * the canonical form of what was asked for.
  */
@@ -25,12 +25,12 @@
 #include "gophermap.h"
 #include "path.h"
 #include "router.h"
-#include "snapshot.h"
+#include "store.h"
 #include "url.h"
 
 #define TREE	"tests/fixtures/tree"
 
-static struct snapshot	*snap;
+static struct store	*tree;
 static struct host_config conf;
 static struct site	 site;
 static struct router	 router;
@@ -83,17 +83,17 @@ count_marks(const char *s, size_t n, size_t out[4])
 }
 
 /* The fixture tree: $TULPAR_FUZZ_TREE, ./tests/fixtures/tree, or next to the binary. */
-static struct snapshot *
+static struct store *
 load_tree(void)
 {
-	struct snapshot_opts	 o = { .host = "localhost", .gopher_port = 70,
+	struct store_opts	 o = { .host = "localhost", .gopher_port = 70,
 				    .rules = conf.paths, .nrules = conf.npaths };
-	struct snapshot		*s;
+	struct store		*s;
 	char			 err[256], exe[PATH_MAX], alt[PATH_MAX + 64], *slash;
 	ssize_t			 n;
 
 	o.root = getenv("TULPAR_FUZZ_TREE") ? getenv("TULPAR_FUZZ_TREE") : TREE;
-	if ((s = snapshot_load(&o, err, sizeof err)) != NULL)
+	if ((s = store_load(&o, err, sizeof err)) != NULL)
 		return s;
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n > 0) {
@@ -102,7 +102,7 @@ load_tree(void)
 			*slash = '\0';
 		snprintf(alt, sizeof alt, "%s/../fixtures/tree", exe);
 		o.root = alt;
-		if ((s = snapshot_load(&o, err, sizeof err)) != NULL)
+		if ((s = store_load(&o, err, sizeof err)) != NULL)
 			return s;
 	}
 	fprintf(stderr, "fuzz_selector: %s (run from the top of the tree, or "
@@ -118,13 +118,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (snap != NULL)
+	if (tree != NULL)
 		return 0;
 	conf_init();
-	snap = load_tree();
+	tree = load_tree();
 	site.name = "localhost";
 	site.conf = &conf;
-	site.snap = snap;
+	site.store = tree;
 	router.sites = &site;
 	router.nsites = 1;
 	buf_init(&b);
@@ -183,7 +183,7 @@ check_node(const char *req, const struct node *n)
 	const char	*errstr;
 
 	FUZZ_ASSERT(n != NULL, "result without a node");
-	FUZZ_ASSERT(snapshot_find(snap, n->path) == n, "node not in the snapshot");
+	FUZZ_ASSERT(store_find(tree, n->path) == n, "node not in the store");
 	FUZZ_ASSERT(n->path[0] == '/', "node path \"%s\"", n->path);
 	FUZZ_ASSERT(!has_dotdot(n->path), "node path \"%s\" has ..", n->path);
 	FUZZ_ASSERT(strstr(n->path, "//") == NULL, "node path \"%s\"", n->path);
@@ -273,7 +273,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Like the connection's line: NUL-terminated, not counting the NUL. */
 	char	*line = fuzz_cstr(data, size);
 
-	if (snap == NULL)
+	if (tree == NULL)
 		LLVMFuzzerInitialize(NULL, NULL);
 	selector(line, size);
 	free(line);

@@ -6,7 +6,8 @@
 # dotfile, control byte, symbolic links, no / unlisted / expired certificate,
 # wrong token, over titan_max_size, disconnect mid-body, a full disk through
 # RLIMIT_FSIZE), concurrent uploads of one page (the last rename wins, a
-# reader never sees a mix), and the page served after a reload.
+# reader never sees a mix), the page served within a second without a reload,
+# and after one.
 . "$(dirname "$0")/lib.sh"
 need_tulpar
 
@@ -267,6 +268,28 @@ expect_eq "24 concurrent uploads: all 30, a reader never saw a mix, one whole ve
     $'answers 24/24 mixed 0 final one\n' "$r"
 expect_eq "concurrent uploads: no temporary file left" "" \
     "$(find "$TREE" -name '.titan-*')"
+
+# ---------------------------------------------------------------- live: no reload needed
+
+printf '# live page\n\nserved without a reload\n' >"$TMP/live"
+capture r titan_py "$(turl /notes/live.gmi);size=$(wc -c <"$TMP/live")" "$TMP/live" "$TMP/alice"
+expect_eq "an upload to watch go live: 30" "30 gemini://localhost:$G/notes/live.gmi"$'\r\n' "$r"
+T0=$(now)
+for i in $(seq 1 40); do
+	capture r gem_req "gemini://localhost:$G/notes/live.gmi"
+	[ "$r" = $'20 text/gemini\r\n# live page\n\nserved without a reload\n' ] && break
+	sleep 0.05
+done
+expect_eq "the upload is served on Gemini without a reload" \
+    $'20 text/gemini\r\n# live page\n\nserved without a reload\n' "$r"
+expect_lt "within a second of the 30" 1 "$(since "$T0")"
+for i in $(seq 1 40); do
+	capture r goph_sel /notes/
+	[[ $r == *$'\t/notes/live.gmi\t'* ]] && break
+	sleep 0.05
+done
+expect_contains "and in its parent's Gopher menu" $'\t/notes/live.gmi\t' "$r"
+expect_lt "within a second too" 1 "$(since "$T0")"
 
 # ---------------------------------------------------------------- served after a reload
 

@@ -748,6 +748,40 @@ test_log(void **state)
 }
 
 static void
+test_cache_size(void **state)
+{
+	struct config	*c;
+
+	(void)state;
+	c = PARSE_OK(HOST_A);
+	assert_int_equal(c->cache_size, 64 * 1024 * 1024);
+	free(c);
+	c = PARSE_OK("[server]\ncache_size = 123\n" HOST_A);
+	assert_int_equal(c->cache_size, 123);
+	free(c);
+	c = PARSE_OK("[server]\ncache_size = 8K\n" HOST_A);
+	assert_int_equal(c->cache_size, 8192);
+	free(c);
+	c = PARSE_OK("[server]\ncache_size = 64m\n" HOST_A);
+	assert_int_equal(c->cache_size, 64 * 1024 * 1024);
+	free(c);
+	c = PARSE_OK("[server]\ncache_size = 2G\n" HOST_A);
+	assert_true(c->cache_size == (size_t)2 << 30);
+	free(c);
+	c = PARSE_OK("[server]\ncache_size = 0\n" HOST_A);
+	assert_int_equal(c->cache_size, 0);
+	free(c);
+	PARSE_BAD("[server]\ncache_size = \n" HOST_A, 2, "cache_size");
+	PARSE_BAD("[server]\ncache_size = M\n" HOST_A, 2, "cache_size");
+	PARSE_BAD("[server]\ncache_size = 64MB\n" HOST_A, 2, "cache_size");
+	PARSE_BAD("[server]\ncache_size = -1\n" HOST_A, 2, "cache_size");
+	PARSE_BAD("[server]\ncache_size = 1T\n" HOST_A, 2, "cache_size");
+	PARSE_BAD("[server]\ncache_size = 1025G\n" HOST_A, 2, "cache_size");
+	PARSE_BAD("[server]\ncache_size = 99999999999999999999999\n" HOST_A, 2,
+	    "cache_size");
+}
+
+static void
 test_user(void **state)
 {
 	struct config	*c;
@@ -1052,6 +1086,7 @@ main(void)
 		cmocka_unit_test(test_line_too_long),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test_teardown(test_load_file, unit_tmp_teardown),
+		cmocka_unit_test(test_cache_size),
 		cmocka_unit_test(test_load_missing),
 		cmocka_unit_test_teardown(test_load_nul, unit_tmp_teardown),
 		cmocka_unit_test(test_example_file),

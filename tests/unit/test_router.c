@@ -1,29 +1,86 @@
-/* Unit tests for src/snapshot.c and src/router.c over tests/fixtures/tree. */
+/* Unit tests for src/store.c and src/router.c over tests/fixtures/tree. */
 #include "unit.h"
 
 #include <signal.h>
 
 #include "router.h"
-#include "snapshot.h"
+#include "store.h"
 
 #define GEMHDR		"20 text/gemini\r\n"
 #define GEMHDR_EN	"20 text/gemini; lang=en\r\n"
 
-static struct snapshot	*SNAP;
+static struct store	*SNAP;
 
-static struct snapshot *
+/* A node with its answers over both protocols, as the front ends get them. */
+struct view {
+	const struct node	*node;
+	const char		*path;
+	enum node_kind		 kind;
+	char			 gopher_type;
+	off_t			 size;
+	const char		*gemini, *gopher;
+	size_t			 gemini_len, gopher_len;
+	struct blob		*gb, *pb;
+};
+
+static struct view	 VIEWS[32];
+static unsigned		 NVIEW;
+
+static void
+view_clear(struct view *v)
+{
+	blob_unref(v->gb);
+	blob_unref(v->pb);
+	memset(v, 0, sizeof(*v));
+}
+
+static void
+views_release(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < 32; i++)
+		view_clear(&VIEWS[i]);
+}
+
+static const struct view *
+view_of(struct store *s, const struct node *nd)
+{
+	struct view	*v = &VIEWS[NVIEW++ % 32];
+	struct answer	 a;
+
+	view_clear(v);
+	v->node = nd;
+	v->path = nd->path;
+	v->kind = (enum node_kind)nd->kind;
+	v->gopher_type = nd->gopher_type;
+	v->size = nd->size;
+	if (store_answer(s, nd, STORE_GEMINI, &a) == 0) {
+		v->gb = a.blob;
+		v->gemini = a.data;
+		v->gemini_len = a.len;
+	}
+	if (nd->kind != NODE_LARGE && store_answer(s, nd, STORE_GOPHER, &a) == 0) {
+		v->pb = a.blob;
+		v->gopher = a.data;
+		v->gopher_len = a.len;
+	}
+	return v;
+}
+
+static struct store *
 load(const char *root, const char *lang, char *err, size_t errsz)
 {
-	struct snapshot_opts	 o;
+	struct store_opts	 o;
 
 	memset(&o, 0, sizeof(o));
 	o.root = root;
 	o.lang = lang;
 	o.host = "localhost";
 	o.gopher_port = 7070;
-	o.large = SNAPSHOT_LARGE;
+	o.large = STORE_LARGE;
 	err[0] = '\0';
-	return snapshot_load(&o, err, errsz);
+	return store_load(&o, err, errsz);
 }
 
 static int
@@ -34,7 +91,7 @@ group_setup(void **state)
 	(void)state;
 	SNAP = load(FIXTURE_ROOT, NULL, err, sizeof(err));
 	if (SNAP == NULL) {
-		print_error("snapshot_load(%s): %s\n", FIXTURE_ROOT, err);
+		print_error("store_load(%s): %s\n", FIXTURE_ROOT, err);
 		return -1;
 	}
 	return 0;
@@ -44,23 +101,26 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	snapshot_free(SNAP);
+	views_release();
+	store_free(SNAP);
 	SNAP = NULL;
 	return 0;
 }
 
-static const struct node *
-find_at(const struct snapshot *s, const char *path, enum node_kind kind,
+static const struct view *
+find_at(struct store *s, const char *path, enum node_kind kind,
     const char *file, int line)
 {
-	const struct node	*n;
+	const struct view	*n;
+	const struct node	*nd;
 
-	n = snapshot_find(s, path);
-	if (n == NULL) {
-		print_error("%s:%d: snapshot_find(\"%s\") = NULL\n", file, line,
+	nd = store_find(s, path);
+	if (nd == NULL) {
+		print_error("%s:%d: store_find(\"%s\") = NULL\n", file, line,
 		    path);
 		_fail(file, line);
 	}
+	n = view_of(s, nd);
 	if (n->kind != kind) {
 		print_error("%s:%d: \"%s\" kind %d, want %d\n", file, line, path,
 		    (int)n->kind, (int)kind);
@@ -77,15 +137,15 @@ find_at(const struct snapshot *s, const char *path, enum node_kind kind,
 #define FIND(s, path, kind)	find_at((s), (path), (kind), __FILE__, __LINE__)
 
 static void
-absent_at(const struct snapshot *s, const char *path, const char *file,
+absent_at(struct store *s, const char *path, const char *file,
     int line)
 {
 	const struct node	*n;
 
-	n = snapshot_find(s, path);
+	n = store_find(s, path);
 	if (n != NULL) {
-		print_error("%s:%d: snapshot_find(\"%s\") found node \"%s\", want "
-		    "NULL\n", file, line, path, n->path ? n->path : "(null)");
+		print_error("%s:%d: store_find(\"%s\") found node \"%s\", want "
+		    "NULL\n", file, line, path, n->path);
 		_fail(file, line);
 	}
 }
@@ -94,7 +154,7 @@ absent_at(const struct snapshot *s, const char *path, const char *file,
 
 /* Header followed by the fixture file's bytes. */
 static void
-expect_gemini_file_at(const struct node *n, const char *hdr, const char *rel,
+expect_gemini_file_at(const struct view *n, const char *hdr, const char *rel,
     const char *file, int line)
 {
 	char	 path[512], *body, *want;
@@ -116,7 +176,7 @@ expect_gemini_file_at(const struct node *n, const char *hdr, const char *rel,
 	expect_gemini_file_at((n), (hdr), (rel), __FILE__, __LINE__)
 
 static void
-expect_gopher_file_at(const struct node *n, const char *rel, const char *file,
+expect_gopher_file_at(const struct view *n, const char *rel, const char *file,
     int line)
 {
 	char	 path[512], *body;
@@ -147,7 +207,7 @@ starts_with_at(const char *p, size_t len, const char *prefix, const char *file,
 
 /* Every line T<disp>\t<sel>\t<host>\t<port>\r\n, then ".\r\n". */
 static void
-menu_ok_at(const struct node *n, const char *file, int line)
+menu_ok_at(const struct view *n, const char *file, int line)
 {
 	const char	*p, *end, *eol;
 	size_t		 tabs, i;
@@ -191,7 +251,7 @@ menu_ok_at(const struct node *n, const char *file, int line)
 static void
 test_root_dir(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	n = FIND(SNAP, "/", NODE_DIR);
@@ -204,7 +264,7 @@ test_root_dir(void **state)
 static void
 test_root_gopher_menu(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	n = FIND(SNAP, "/", NODE_DIR);
@@ -241,7 +301,7 @@ test_root_gopher_menu(void **state)
 static void
 test_page(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	n = FIND(SNAP, "/page.gmi", NODE_PAGE);
@@ -265,7 +325,7 @@ test_page(void **state)
 static void
 test_notes_txt(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	n = FIND(SNAP, "/notes.txt", NODE_FILE);
@@ -279,7 +339,7 @@ test_notes_txt(void **state)
 static void
 test_binary_files(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	n = FIND(SNAP, "/image.png", NODE_FILE);
@@ -305,7 +365,7 @@ test_binary_files(void **state)
 static void
 test_docs(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	ABSENT(SNAP, "/docs");
@@ -379,7 +439,7 @@ links_to(const char *body, size_t len, const char *dir, const char *want)
 static void
 test_generated_listing(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 	const char		*body;
 	size_t			 blen;
 
@@ -404,7 +464,7 @@ test_generated_listing(void **state)
 static void
 test_generated_listing_types(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 	const char		*p;
 
 	(void)state;
@@ -435,7 +495,7 @@ test_hidden_absent(void **state)
 static void
 test_odd_names(void **state)
 {
-	const struct node	*n;
+	const struct view	*n;
 
 	(void)state;
 	n = FIND(SNAP, "/with space.gmi", NODE_PAGE);
@@ -460,10 +520,10 @@ static void
 test_counts(void **state)
 {
 	(void)state;
-	assert_int_equal(snapshot_count(SNAP, NODE_DIR), 3);
-	assert_int_equal(snapshot_count(SNAP, NODE_FILE), 5);
-	assert_int_equal(snapshot_count(SNAP, NODE_LARGE), 0);
-	assert_true(snapshot_count(SNAP, NODE_PAGE) >= 5);
+	assert_int_equal(store_count(SNAP, NODE_DIR), 3);
+	assert_int_equal(store_count(SNAP, NODE_FILE), 5);
+	assert_int_equal(store_count(SNAP, NODE_LARGE), 0);
+	assert_true(store_count(SNAP, NODE_PAGE) >= 5);
 }
 
 struct walked {
@@ -502,9 +562,9 @@ test_walk(void **state)
 
 	(void)state;
 	memset(&w, 0, sizeof(w));
-	snapshot_walk(SNAP, walk_cb, &w);
-	total = snapshot_count(SNAP, NODE_PAGE) + snapshot_count(SNAP, NODE_DIR) +
-	    snapshot_count(SNAP, NODE_FILE) + snapshot_count(SNAP, NODE_LARGE);
+	store_walk(SNAP, walk_cb, &w);
+	total = store_count(SNAP, NODE_PAGE) + store_count(SNAP, NODE_DIR) +
+	    store_count(SNAP, NODE_FILE) + store_count(SNAP, NODE_LARGE);
 	assert_int_equal(w.n, total);
 	assert_int_equal(w.unsorted, 0);
 	assert_string_equal(w.path[0], "/");
@@ -529,27 +589,27 @@ check_menu_cb(const struct node *n, void *arg)
 {
 	(void)arg;
 	if (n->kind == NODE_PAGE || n->kind == NODE_DIR)
-		MENU_OK(n);
+		MENU_OK(view_of(SNAP, n));
 }
 
 static void
 test_all_menus_well_formed(void **state)
 {
 	(void)state;
-	snapshot_walk(SNAP, check_menu_cb, NULL);
+	store_walk(SNAP, check_menu_cb, NULL);
 }
 
 static void
 test_lang(void **state)
 {
-	struct snapshot		*s;
-	const struct node	*n;
+	struct store		*s;
+	const struct view	*n;
 	char			 err[512];
 
 	(void)state;
 	s = load(FIXTURE_ROOT, "en", err, sizeof(err));
 	if (s == NULL)
-		fail_msg("snapshot_load: %s", err);
+		fail_msg("store_load: %s", err);
 	n = FIND(s, "/", NODE_DIR);
 	STARTS_WITH(n->gemini, n->gemini_len, GEMHDR_EN "# Fixture home");
 	GEMINI_FILE(n, GEMHDR_EN, "index.gmi");
@@ -560,7 +620,7 @@ test_lang(void **state)
 	n = FIND(s, "/notes.txt", NODE_FILE);
 	assert_bytes_str(n->gemini, n->gemini_len,
 	    "20 text/plain\r\nSome notes.\nA second line.\n");
-	snapshot_free(s);
+	store_free(s);
 }
 
 static void
@@ -580,8 +640,8 @@ test_missing_root(void **state)
 static void
 test_large_file(void **state)
 {
-	struct snapshot		*s;
-	const struct node	*n;
+	struct store		*s;
+	const struct view	*n;
 	char			*dir, *big, err[512], rbuf[65536];
 	size_t			 i, got = 0;
 	ssize_t			 r;
@@ -589,36 +649,35 @@ test_large_file(void **state)
 
 	(void)state;
 	dir = unit_mkdtemp();
-	big = malloc(SNAPSHOT_LARGE + 1);
+	big = malloc(STORE_LARGE + 1);
 	assert_non_null(big);
-	for (i = 0; i < SNAPSHOT_LARGE + 1; i++)
+	for (i = 0; i < STORE_LARGE + 1; i++)
 		big[i] = (char)(i * 7 + i / 251);
-	unit_write_file(dir, "big.bin", big, SNAPSHOT_LARGE + 1);
-	unit_write_file(dir, "big.txt", big, SNAPSHOT_LARGE + 1);
-	unit_write_file(dir, "exact.bin", big, SNAPSHOT_LARGE);
+	unit_write_file(dir, "big.bin", big, STORE_LARGE + 1);
+	unit_write_file(dir, "big.txt", big, STORE_LARGE + 1);
+	unit_write_file(dir, "exact.bin", big, STORE_LARGE);
 	unit_write_str(dir, "index.gmi", "# Temp\n=> big.bin Big\n");
 
 	s = load(dir, NULL, err, sizeof(err));
 	if (s == NULL)
-		fail_msg("snapshot_load(%s): %s", dir, err);
+		fail_msg("store_load(%s): %s", dir, err);
 
 	n = FIND(s, "/big.bin", NODE_LARGE);
 	assert_bytes_str(n->gemini, n->gemini_len,
 	    "20 application/octet-stream\r\n");
 	assert_null(n->gopher);
-	assert_non_null(n->relpath);
-	assert_int_equal(n->size, SNAPSHOT_LARGE + 1);
+	assert_int_equal(n->size, STORE_LARGE + 1);
 	assert_int_equal(n->gopher_type, '9');
-	fd = snapshot_open(s, n);
+	fd = store_open(s, n->node);
 	assert_true(fd >= 0);
 	while ((r = read(fd, rbuf, sizeof(rbuf))) > 0) {
-		if (got + (size_t)r > SNAPSHOT_LARGE + 1 ||
+		if (got + (size_t)r > STORE_LARGE + 1 ||
 		    memcmp(rbuf, big + got, (size_t)r) != 0)
 			same = 0;
 		got += (size_t)r;
 	}
 	assert_int_equal(r, 0);
-	assert_int_equal(got, SNAPSHOT_LARGE + 1);
+	assert_int_equal(got, STORE_LARGE + 1);
 	assert_int_equal(same, 1);
 	close(fd);
 
@@ -628,27 +687,27 @@ test_large_file(void **state)
 
 	n = FIND(s, "/exact.bin", NODE_FILE);
 	assert_int_equal(n->gemini_len,
-	    strlen("20 application/octet-stream\r\n") + SNAPSHOT_LARGE);
+	    strlen("20 application/octet-stream\r\n") + STORE_LARGE);
 	STARTS_WITH(n->gemini, n->gemini_len, "20 application/octet-stream\r\n");
 	assert_int_equal(memcmp(n->gemini +
-	    strlen("20 application/octet-stream\r\n"), big, SNAPSHOT_LARGE), 0);
-	assert_int_equal(n->gopher_len, SNAPSHOT_LARGE);
-	assert_int_equal(memcmp(n->gopher, big, SNAPSHOT_LARGE), 0);
+	    strlen("20 application/octet-stream\r\n"), big, STORE_LARGE), 0);
+	assert_int_equal(n->gopher_len, STORE_LARGE);
+	assert_int_equal(memcmp(n->gopher, big, STORE_LARGE), 0);
 
-	assert_int_equal(snapshot_count(s, NODE_LARGE), 2);
+	assert_int_equal(store_count(s, NODE_LARGE), 2);
 
 	n = FIND(s, "/", NODE_DIR);
 	assert_contains(n->gopher, n->gopher_len,
 	    "9Big\t/big.bin\tlocalhost\t7070\r\n");
 
-	snapshot_free(s);
+	store_free(s);
 	free(big);
 }
 
 static void
 test_symlink_outside_root(void **state)
 {
-	struct snapshot	*s;
+	struct store	*s;
 	char		*dir, root[512], outside[512], err[512];
 
 	(void)state;
@@ -665,20 +724,20 @@ test_symlink_outside_root(void **state)
 
 	s = load(root, NULL, err, sizeof(err));
 	if (s == NULL)
-		fail_msg("snapshot_load(%s): %s", root, err);
+		fail_msg("store_load(%s): %s", root, err);
 	FIND(s, "/", NODE_DIR);
 	ABSENT(s, "/abs.txt");
 	ABSENT(s, "/rel.txt");
 	ABSENT(s, "/outdir/");
 	ABSENT(s, "/outdir/secret.txt");
-	snapshot_free(s);
+	store_free(s);
 }
 
 static void
 test_symlink_inside_root(void **state)
 {
-	struct snapshot		*s;
-	const struct node	*n;
+	struct store		*s;
+	const struct view	*n;
 	char			*dir, err[512];
 
 	(void)state;
@@ -691,7 +750,7 @@ test_symlink_inside_root(void **state)
 
 	s = load(dir, NULL, err, sizeof(err));
 	if (s == NULL)
-		fail_msg("snapshot_load(%s): %s", dir, err);
+		fail_msg("store_load(%s): %s", dir, err);
 	n = FIND(s, "/real.txt", NODE_FILE);
 	assert_bytes_str(n->gemini, n->gemini_len,
 	    "20 text/plain\r\nreal content\n");
@@ -702,13 +761,13 @@ test_symlink_inside_root(void **state)
 	n = FIND(s, "/sub/up.txt", NODE_FILE);
 	assert_bytes_str(n->gemini, n->gemini_len,
 	    "20 text/plain\r\nreal content\n");
-	snapshot_free(s);
+	store_free(s);
 }
 
 static void
 test_symlink_loop(void **state)
 {
-	struct snapshot	*s;
+	struct store	*s;
 	char		*dir, err[512];
 
 	(void)state;
@@ -722,7 +781,7 @@ test_symlink_loop(void **state)
 
 	s = load(dir, NULL, err, sizeof(err));
 	if (s == NULL)
-		fail_msg("snapshot_load(%s) with a loop: %s", dir, err);
+		fail_msg("store_load(%s) with a loop: %s", dir, err);
 	FIND(s, "/", NODE_DIR);
 	FIND(s, "/ok.txt", NODE_FILE);
 	ABSENT(s, "/a");
@@ -730,13 +789,13 @@ test_symlink_loop(void **state)
 	ABSENT(s, "/a/");
 	ABSENT(s, "/self.txt");
 	ABSENT(s, "/dangling.txt");
-	snapshot_free(s);
+	store_free(s);
 }
 
 static void
 test_symlink_dir_to_parent(void **state)
 {
-	struct snapshot	*s;
+	struct store	*s;
 	char		*dir, err[512];
 
 	(void)state;
@@ -752,12 +811,12 @@ test_symlink_dir_to_parent(void **state)
 	s = load(dir, NULL, err, sizeof(err));
 	alarm(0);
 	if (s == NULL)
-		fail_msg("snapshot_load(%s) with a directory loop: %s", dir, err);
+		fail_msg("store_load(%s) with a directory loop: %s", dir, err);
 	FIND(s, "/", NODE_DIR);
 	FIND(s, "/sub/", NODE_DIR);
 	FIND(s, "/sub/x.gmi", NODE_PAGE);
-	assert_true(snapshot_count(s, NODE_DIR) < 64);
-	snapshot_free(s);
+	assert_true(store_count(s, NODE_DIR) < 64);
+	store_free(s);
 }
 
 /* ---- router_resolve ---- */
@@ -770,7 +829,7 @@ rt(void)
 	static struct router	 r;
 
 	SITE.name = "localhost";
-	SITE.snap = SNAP;
+	SITE.store = SNAP;
 	r.sites = &SITE;
 	r.nsites = 1;
 	return &r;
@@ -800,13 +859,13 @@ route_at(const char *host, const char *path, const char *query,
 		_fail(file, line);
 	}
 	if (node_path != NULL) {
-		const struct node *want = snapshot_find(SNAP, node_path);
+		const struct node *want = store_find(SNAP, node_path);
 
 		assert_non_null(want);
 		if (res.node != want) {
 			print_error("%s:%d: \"%s\": node %s, want %s\n", file,
-			    line, path, res.node && res.node->path ?
-			    res.node->path : "(other)", node_path);
+			    line, path, res.node ? res.node->path : "(other)",
+			    node_path);
 			_fail(file, line);
 		}
 	}

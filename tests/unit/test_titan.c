@@ -13,7 +13,7 @@
 #include "config.h"
 #include "gophermap.h"
 #include "router.h"
-#include "snapshot.h"
+#include "store.h"
 #include "titan.h"
 
 #define FP_A	"0bc44b87aa270f3ba42d4d97be234b439a18d075a2eae2aba748111f57cdf11c"
@@ -372,7 +372,7 @@ static struct router	 ROUTER = { &SITE, 1 };
 static int
 router_setup(void **state)
 {
-	struct snapshot_opts	o;
+	struct store_opts	o;
 	char			err[512];
 	int			rc;
 
@@ -393,8 +393,9 @@ router_setup(void **state)
 	SITE.name = "localhost";
 	SITE.conf = &RC->hosts[0];
 	SITE.rootfd = -1;
-	SITE.snap = snapshot_load(&o, err, sizeof err);
-	assert_non_null(SITE.snap);
+	o.uid = (uid_t)-1;
+	SITE.store = store_load(&o, err, sizeof err);
+	assert_non_null(SITE.store);
 	return 0;
 }
 
@@ -402,7 +403,7 @@ static int
 router_teardown(void **state)
 {
 	(void)state;
-	snapshot_free(SITE.snap);
+	store_free(SITE.store);
 	free(RC);
 	return 0;
 }

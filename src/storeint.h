@@ -1,0 +1,62 @@
+/* The content store's insides, shared by store.c, storewatch.c and storecheck.c. */
+#ifndef TULPAR_STOREINT_H
+#define TULPAR_STOREINT_H
+
+#include <sys/stat.h>
+
+#include <stdint.h>
+
+#include "blob.h"
+#include "store.h"
+
+#define NWRITING	64		/* files tracked while being written */
+
+/* A file written to and not yet closed: its previous version is served. */
+struct writing {
+	char		*path;
+	int64_t		 since;
+};
+
+struct store {
+	int			 rootfd;
+	struct store_opts	 opts;		/* strings owned */
+	struct node		**table;
+	size_t			 mask;
+	size_t			 nnodes;
+	size_t			 counts[4];
+	struct node		*top;		/* "/" */
+	struct search_index	*search;	/* opts.search: the pages' words */
+	int			 loading;	/* the first scan: report all */
+	int			 shape;		/* nodes came, went or changed kind */
+	char			 err[512];
+	/* watching (storewatch.c) */
+	int			 ifd;
+	struct node		**bywd;
+	size_t			 nwd;
+	int			 warned;	/* the watch limit was hit */
+	char			**dirty;
+	size_t			 ndirty, capdirty;
+	int			 full;		/* rescan everything */
+	int64_t			 first, last, due;	/* ms; 0: nothing due */
+	struct writing		 writing[NWRITING];
+	int			 nwriting;
+	/* checks (storecheck.c) */
+	size_t			 problems[PROB_COUNT];
+	size_t			 cursor;	/* next hash slot to check */
+};
+
+int64_t		 store_now(void);			/* CLOCK_MONOTONIC, ms */
+int64_t		 store_mtime(const struct stat *);	/* ns */
+const char	*store_relpath(const char *);		/* for openat: "." for "/" */
+struct node	*store_lookup(const struct store *, const char *);
+/* A file's answer read from disk: 0, -1, STORE_BUSY. */
+int		 store_read(struct store *, const struct node *, struct blob **);
+/* Rescans a directory (full: and all below). */
+void		 store_rescan(struct store *, struct node *, int);
+/* After an update: drops what depended on nodes that came, went or changed kind. */
+void		 store_settle(struct store *);
+void		 store_watch_add(struct store *, struct node *);
+void		 store_watch_forget(struct store *, struct node *);
+int		 store_being_written(const struct store *, const char *);
+
+#endif

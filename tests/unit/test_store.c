@@ -1,0 +1,288 @@
+/* Unit tests for src/blob.c (the answer cache) and src/store.c's answers. */
+#include "unit.h"
+
+#include "blob.h"
+#include "store.h"
+
+static struct blob *
+mk(size_t len, char fill)
+{
+	struct blob	*b = blob_new(len);
+
+	assert_non_null(b);
+	memset(b->data, fill, len);
+	return b;
+}
+
+/* ---- the cache ---- */
+
+static void
+test_budget(void **state)
+{
+	struct cache	 c = { 0 };
+	struct blob	*slot[8] = { 0 }, *b;
+	size_t		 one;
+	int		 i;
+
+	(void)state;
+	b = mk(1000, 'a');
+	one = blob_cost(b);
+	blob_unref(b);
+	cache_set_budget(&c, 3 * one);
+	for (i = 0; i < 8; i++) {
+		b = mk(1000, (char)('a' + i));
+		assert_int_equal(cache_put(&c, &slot[i], b), 0);
+		blob_unref(b);
+		assert_true(c.bytes <= c.budget);
+	}
+	assert_int_equal(c.count, 3);
+	assert_int_equal(c.bytes, 3 * one);
+	/* The oldest went first; their slots forgot them. */
+	for (i = 0; i < 5; i++)
+		assert_null(slot[i]);
+	for (i = 5; i < 8; i++)
+		assert_non_null(slot[i]);
+	cache_clear(&c);
+	assert_int_equal(c.bytes, 0);
+	for (i = 0; i < 8; i++)
+		assert_null(slot[i]);
+}
+
+static void
+test_lru_order(void **state)
+{
+	struct cache	 c = { 0 };
+	struct blob	*x = NULL, *y = NULL, *z = NULL, *w = NULL, *b;
+
+	(void)state;
+	b = mk(100, 'x');
+	cache_set_budget(&c, 3 * blob_cost(b));
+	cache_put(&c, &x, b);
+	blob_unref(b);
+	b = mk(100, 'y');
+	cache_put(&c, &y, b);
+	blob_unref(b);
+	b = mk(100, 'z');
+	cache_put(&c, &z, b);
+	blob_unref(b);
+	cache_touch(&c, x);	/* x is now the most recent: y goes next */
+	b = mk(100, 'w');
+	cache_put(&c, &w, b);
+	blob_unref(b);
+	assert_non_null(x);
+	assert_null(y);
+	assert_non_null(z);
+	assert_non_null(w);
+	assert_ptr_equal(c.head, w);
+	assert_ptr_equal(c.tail, z);
+	cache_clear(&c);
+}
+
+static void
+test_refcount_survives_eviction(void **state)
+{
+	struct cache	 c = { 0 };
+	struct blob	*s1 = NULL, *s2 = NULL, *b, *held;
+
+	(void)state;
+	b = mk(4000, 'q');
+	cache_set_budget(&c, blob_cost(b));
+	cache_put(&c, &s1, b);
+	held = b;		/* a connection's reference: the creator's */
+	assert_int_equal(held->refs, 2);
+	b = mk(4000, 'r');
+	cache_put(&c, &s2, b);	/* evicts the first */
+	blob_unref(b);
+	assert_null(s1);
+	assert_int_equal(held->refs, 1);
+	/* Still whole for the connection that sends it (ASan would see a free). */
+	assert_int_equal(held->data[0], 'q');
+	assert_int_equal(held->data[3999], 'q');
+	blob_unref(held);
+	cache_drop(&c, &s2);
+	assert_null(s2);
+	assert_int_equal(c.bytes, 0);
+}
+
+static void
+test_too_big_not_cached(void **state)
+{
+	struct cache	 c = { 0 };
+	struct blob	*slot = NULL, *small = NULL, *b;
+
+	(void)state;
+	cache_set_budget(&c, 2000);
+	b = mk(100, 's');
+	assert_int_equal(cache_put(&c, &small, b), 0);
+	blob_unref(b);
+	b = mk(5000, 'B');
+	assert_int_equal(cache_put(&c, &slot, b), -1);
+	assert_null(slot);
+	assert_int_equal(b->refs, 1);
+	assert_non_null(small);	/* nothing evicted for it */
+	blob_unref(b);
+	cache_clear(&c);
+}
+
+static void
+test_drop_dependent(void **state)
+{
+	struct cache	 c = { 0 };
+	struct blob	*page = NULL, *menu = NULL, *b;
+
+	(void)state;
+	cache_set_budget(&c, 1 << 20);
+	b = mk(10, 'p');
+	cache_put(&c, &page, b);
+	blob_unref(b);
+	b = mk(10, 'm');
+	b->dependent = 1;
+	cache_put(&c, &menu, b);
+	blob_unref(b);
+	cache_drop_dependent(&c);
+	assert_non_null(page);
+	assert_null(menu);
+	cache_clear(&c);
+}
+
+/* ---- the store's answers ---- */
+
+static struct store *
+load(const char *root)
+{
+	struct store_opts	 o;
+	struct store		*s;
+	char			 err[512];
+
+	memset(&o, 0, sizeof(o));
+	o.root = root;
+	o.host = "localhost";
+	o.gopher_port = 70;
+	if ((s = store_load(&o, err, sizeof(err))) == NULL)
+		fail_msg("store_load(%s): %s", root, err);
+	return s;
+}
+
+static void
+test_file_shares_one_buffer(void **state)
+{
+	struct store		*s;
+	const struct node	*n;
+	struct answer		 g, p;
+	char			*dir;
+
+	(void)state;
+	dir = unit_mkdtemp();
+	unit_write_str(dir, "a.txt", "plain text\n");
+	store_cache_budget(1 << 20);
+	s = load(dir);
+	n = store_find(s, "/a.txt");
+	assert_non_null(n);
+	assert_int_equal(store_answer(s, n, STORE_GEMINI, &g), 0);
+	assert_int_equal(store_answer(s, n, STORE_GOPHER, &p), 0);
+	assert_bytes_str(g.data, g.len, "20 text/plain\r\nplain text\n");
+	assert_bytes_str(p.data, p.len, "plain text\n");
+	assert_ptr_equal(g.blob, p.blob);	/* Gopher points past the status line */
+	assert_ptr_equal(p.data, g.data + strlen("20 text/plain\r\n"));
+	/* Exactly sized: the status line and the file, nothing more. */
+	assert_int_equal(g.blob->len, strlen("20 text/plain\r\nplain text\n"));
+	blob_unref(g.blob);
+	blob_unref(p.blob);
+	store_free(s);
+}
+
+static void
+test_bom_dropped(void **state)
+{
+	struct store		*s;
+	const struct node	*n;
+	struct answer		 a;
+	char			*dir;
+
+	(void)state;
+	dir = unit_mkdtemp();
+	unit_write_str(dir, "b.gmi", "\xef\xbb\xbf# Title\nText\n");
+	unit_write_str(dir, "c.txt", "\xef\xbb\xbfkept\n");
+	s = load(dir);
+	n = store_find(s, "/b.gmi");
+	assert_non_null(n);
+	assert_int_equal(store_answer(s, n, STORE_GEMINI, &a), 0);
+	assert_bytes_str(a.data, a.len, "20 text/gemini\r\n# Title\nText\n");
+	blob_unref(a.blob);
+	assert_int_equal(store_answer(s, n, STORE_GOPHER, &a), 0);
+	assert_true(a.len > 8 && memcmp(a.data, "iTitle\t", 7) == 0);
+	assert_non_null(memmem(a.data, a.len, "i=====\t", 7));
+	blob_unref(a.blob);
+	/* Only pages: other files are served byte for byte. */
+	n = store_find(s, "/c.txt");
+	assert_int_equal(store_answer(s, n, STORE_GOPHER, &a), 0);
+	assert_bytes_str(a.data, a.len, "\xef\xbb\xbfkept\n");
+	blob_unref(a.blob);
+	store_free(s);
+}
+
+/* A tree of one page, p.gmi, and its Gemini answer. */
+static struct store *
+one_page(const char *text, struct answer *a)
+{
+	struct store		*s;
+	const struct node	*n;
+	char			*dir;
+
+	dir = unit_mkdtemp();
+	unit_write_str(dir, "p.gmi", text);
+	s = load(dir);
+	n = store_find(s, "/p.gmi");
+	assert_non_null(n);
+	assert_int_equal(store_answer(s, n, STORE_GEMINI, a), 0);
+	return s;
+}
+
+static void
+test_answer_survives_store(void **state)
+{
+	struct store		*s;
+	struct answer		 a;
+
+	(void)state;
+	s = one_page("# P\n", &a);
+	store_free(s);		/* the node and its cache entry go */
+	assert_bytes_str(a.data, a.len, "20 text/gemini\r\n# P\n");
+	blob_unref(a.blob);
+}
+
+static void
+test_uncached_when_budget_small(void **state)
+{
+	struct store		*s;
+	struct answer		 a;
+
+	(void)state;
+	store_cache_budget(16);
+	s = one_page("# A page bigger than the budget\n", &a);
+	assert_int_equal(store_cache_bytes(), 0);
+	assert_int_equal(a.blob->refs, 1);	/* only ours */
+	assert_bytes_str(a.data, a.len,
+	    "20 text/gemini\r\n# A page bigger than the budget\n");
+	blob_unref(a.blob);
+	store_cache_budget(1 << 20);
+	store_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_lru_order),
+		cmocka_unit_test(test_refcount_survives_eviction),
+		cmocka_unit_test(test_too_big_not_cached),
+		cmocka_unit_test(test_drop_dependent),
+		cmocka_unit_test_teardown(test_file_shares_one_buffer, unit_tmp_teardown),
+		cmocka_unit_test_teardown(test_bom_dropped, unit_tmp_teardown),
+		cmocka_unit_test_teardown(test_answer_survives_store, unit_tmp_teardown),
+		cmocka_unit_test_teardown(test_uncached_when_budget_small, unit_tmp_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
