@@ -22,7 +22,10 @@ CENV=(env -u TMUX HOME="$CHOME" XDG_CONFIG_HOME="$CHOME/.config"
 # A tmux server of our own (socket in $TMP); panes stay after their client
 # exits so a crash still shows on the screen.
 TSOCK=$TMP/tmux.sock
-printf 'set -g remain-on-exit on\nset -g history-limit 1000\n' >"$TMP/tmux.conf"
+# exit-empty off: the server outlives a client's session, so the next
+# session never races a server that is shutting down.
+printf 'set -s exit-empty off\nset -g remain-on-exit on\nset -g history-limit 1000\n' \
+    >"$TMP/tmux.conf"
 tm() {
 	env -u TMUX tmux -S "$TSOCK" -f "$TMP/tmux.conf" "$@"
 }
@@ -78,6 +81,8 @@ expect_screen() {
 		not_ok "$1"
 		diag "expected a line matching: $3" "screen (blank lines left out):"
 		grep -v '^[[:space:]]*$' <<<"$SCR" | sed 's/^/#   | /'
+		diag "server log since the client started:"
+		tail -n +$((LOGMARK + 1)) "$SRV_LOG" | tail -n 4 | sed 's/^/#   | /'
 	fi
 }
 # lines regex: the lines of $SCR that match, leading and trailing blanks cut.
@@ -168,7 +173,7 @@ if have tmux amfora; then
 	mark
 	tui am amfora "$G/"
 	expect_screen "amfora: the capsule's title, with no certificate prompt" am \
-	    '^ +# Kazakhstan and the SCO$' 8
+	    '^ +# Kazakhstan and the SCO$' 10
 	expect_eq "amfora: the five priorities are links [2]..[6]" "$PRIORITIES" \
 	    "$(lines '^ +\[[2-6]\] ' | sed -E 's/^\[[0-9]\] +//')"
 	expect_contains "amfora: the search page is a link" "Search this capsule" \
@@ -235,6 +240,17 @@ Dir+ Kazakhstan chairs the SCO" "$(lines '^Dir\+ ' | grep -v '^Dir+ Home$')"
 	expect_true "sacc: the server saw the query as selector TAB words" \
 	    logged 'gopher "/search\\x09Almaty" 1 '
 	quit sa
+	# Two words: the excerpt is the line that has both, not the page's
+	# first mention of either (the glossary opens with the SCO).
+	tui sa2 sacc "$O/7/search"
+	expect_screen "sacc: a search address asks for a query" sa2 '^Enter search string'
+	keys sa2 "Astana SCO" Enter
+	expect_screen "sacc: the results of two words" sa2 '^ +\| Search: Astana SCO$'
+	expect_match "sacc: the glossary's excerpt names both words" \
+	    'Astana.*SCO|SCO.*Astana' "$(awk '/^Dir\+ Glossary$/ { on = 1; next }
+	    on && /^ +\| > / { sub(/^ +\| > /, ""); printf "%s ", $0; next }
+	    { on = 0 }' <<<"$SCR")"
+	quit sa2
 else
 	echo "# skip: sacc or tmux is not installed"
 fi
@@ -244,7 +260,7 @@ if have tmux bombadillo; then
 	mark
 	tui bo bombadillo "$G/"
 	expect_screen "bombadillo: the capsule's title over Gemini" bo \
-	    '^ +# Kazakhstan and the SCO$' 8
+	    '^ +# Kazakhstan and the SCO$' 10
 	expect_eq "bombadillo: the five priorities are links [2]..[6]" "$PRIORITIES" \
 	    "$(lines '^\[[2-6]\] ' | sed -E 's/^\[[0-9]\] +//')"
 	expect_true "bombadillo: the certificate was pinned in TMP" \

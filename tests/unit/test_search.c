@@ -253,6 +253,23 @@ test_excerpt(void **state)
 	assert_true(strncmp(b.data, "…", strlen("…")) == 0);
 	assert_true(b.len < 260);
 	buf_free(&b);
+	/* The line with the most query words, not the first with one. */
+	t = "# Glossary\n\n## SCO\n\nThe SCO was founded in 2001.\n\n"
+	    "## Astana\n\nIn Kazakh: Астана.\n\n"
+	    "Astana proposed the SCO Development Bank.\n\nAstana and the SCO.\n";
+	assert_int_equal(search_parse("Astana SCO", 10, &sq, &errstr), 0);
+	buf_init(&b);
+	search_excerpt(t, strlen(t), &sq, &b);
+	buf_addc(&b, '\0');
+	assert_string_equal(b.data, "Astana proposed the SCO Development Bank.");
+	buf_free(&b);
+	/* One word: still its first line, a heading included. */
+	assert_int_equal(search_parse("sco", 3, &sq, &errstr), 0);
+	buf_init(&b);
+	search_excerpt(t, strlen(t), &sq, &b);
+	buf_addc(&b, '\0');
+	assert_string_equal(b.data, "SCO");
+	buf_free(&b);
 }
 
 int
