@@ -277,6 +277,17 @@ if have tmux bombadillo; then
 	expect_eq "bombadillo: Gemini results link the three pages" "$RESULTS" \
 	    "$(lines '^\[[1-3]\] ' | sed -E 's/^\[[0-9]\] +//')"
 
+	# A result that is a directory's index page opens at the directory's
+	# address, the one the capsule's own links use (one page in history).
+	keys bo : "$G/search?chairmanship%20priorities" Enter
+	expect_screen "bombadillo: results for two words" bo \
+	    '^ +# Search: chairmanship priorities$'
+	keys bo : 1 Enter
+	expect_screen "bombadillo: the first result is the chairmanship overview" bo \
+	    '^ +# Kazakhstan’s chairmanship of the SCO$'
+	expect_match "bombadillo: ... at its directory's address" \
+	    "▟ $G/chairmanship/\$" "$(head -n 1 <<<"$SCR" | sed 's/ *$//')"
+
 	keys bo : "$O/1/chairmanship/" Enter
 	expect_screen "bombadillo: /chairmanship/ over Gopher" bo \
 	    '^ +Kazakhstan’s chairmanship of the SCO$'
@@ -323,6 +334,19 @@ if have tmux lynx; then
 else
 	echo "# skip: lynx or tmux is not installed"
 fi
+
+# ---------------------------------------------------------------- search results' addresses
+# What the clients above follow: no result links a directory's index.gmi
+# (the capsule links "/", "chairmanship/"; two addresses for one page
+# split a reader's history and bookmarks).
+r=$(gem_req "$G/search?SCO")
+expect_match "Gemini: the search for SCO lists 20 results" '^20 ' "$r"
+expect_eq "Gemini: no result links an index.gmi" "" "$(grep -E '^=> [^ ]*index\.gmi' <<<"$r")"
+expect_contains "Gemini: the home page is linked as /" "=> / Kazakhstan and the SCO" "$r"
+r=$(goph_sel $'/search\tSCO')
+expect_eq "Gopher: no result's selector is an index.gmi" "" \
+    "$(grep -E $'^1[^\t]*\t[^\t]*index\\.gmi\t' <<<"$r")"
+expect_contains "Gopher: the home page's selector is /" $'1Kazakhstan and the SCO\t/\t' "$r"
 
 # ---------------------------------------------------------------- the README's commands
 # The README's Gopher commands, with this server's port, show the capsule.
