@@ -443,7 +443,13 @@ else
 		kgo "$G/search"
 		expect_true "kristall: /search answered 10" \
 		    logged 'gemini "gemini://localhost:[0-9]+/search" 10 '
-		sleep 0.5	# the input dialog takes the keys once it is up
+		# The input dialog: a second visible window; it has the focus.
+		for i in $(seq 1 50); do
+			DISPLAY=$XDISP xdotool search --onlyvisible --class kristall \
+			    2>/dev/null | grep -qvx "$KWIN" && break
+			sleep 0.1
+		done
+		sleep 0.2
 		DISPLAY=$XDISP xdotool type --delay 5 Almaty
 		DISPLAY=$XDISP xdotool key Return
 		title_is "kristall: the answer to the prompt is the results page" \
