@@ -18,7 +18,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lm
 BUILD_DEPS = gcc make pkg-config libevent-dev libssl-dev libinih-dev openssl \
 	   libidn2-dev libunistring-dev
 TEST_DEPS = libcmocka-dev curl lynx python3 procps valgrind clang \
-	   libclang-rt-14-dev iproute2 haproxy faketime
+	   libclang-rt-14-dev iproute2 haproxy faketime \
+	   tmux amfora bombadillo sacc kristall xvfb xdotool imagemagick
 DEPS	 = $(BUILD_DEPS) $(TEST_DEPS)
 
 SRCS	 = $(wildcard src/*.c)

@@ -997,15 +997,27 @@ search_run(struct search_index *ix, const struct search_query *sq,
 
 /* --------------------------------------------------------------- excerpts */
 
-static int
-query_has(const struct search_query *sq, const char *word)
+/* The query's terms that are this word, as a bit mask of term numbers. */
+static unsigned
+query_terms(const struct search_query *sq, const char *word)
 {
-	int	i;
+	unsigned	m = 0;
+	int		i;
 
 	for (i = 0; i < sq->nterms; i++)
 		if (strcmp(sq->term[i].word, word) == 0)
-			return 1;
-	return 0;
+			m |= 1u << i;
+	return m;
+}
+
+static int
+bits(unsigned m)
+{
+	int	n = 0;
+
+	for (; m != 0; m &= m - 1)
+		n++;
+	return n;
 }
 
 /* Start of the UTF-8 character holding byte i. */
@@ -1033,18 +1045,25 @@ excerpt_line(const char *s, size_t len, size_t hit, struct buf *b)
 		buf_adds(b, "…");
 }
 
+/*
+ * The line with the most of the query's words (the first of equals), so
+ * that "Astana SCO" quotes a line naming Astana rather than the page's
+ * first mention of the SCO; the page's first text line if none has one.
+ */
 void
 search_excerpt(const char *text, size_t len, const struct search_query *sq,
     struct buf *b)
 {
 	struct gmi_parser	 p;
-	struct gmi_line		 l, first;
+	struct gmi_line		 l, first = { 0 }, top = { 0 };
 	struct word		 w;
-	size_t			 pos;
-	int			 have_first = 0;
+	size_t			 pos, hit = 0, tophit = 0;
+	unsigned		 m, t;
+	int			 have_first = 0, n, topn = 0;
 
+	/* Equal terms share a word, so a line can match all nterms bits. */
 	gemtext_init(&p, text, len);
-	while (gemtext_next(&p, &l)) {
+	while (topn < sq->nterms && gemtext_next(&p, &l)) {
 		if (l.type == GMI_PRE_START || l.type == GMI_PRE_END ||
 		    l.textlen == 0)
 			continue;
@@ -1053,12 +1072,21 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 			first = l;
 			have_first = 1;
 		}
-		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);)
-			if (query_has(sq, w.folded)) {
-				excerpt_line(l.text, l.textlen, w.at - l.text, b);
-				return;
-			}
+		m = 0;
+		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
+			t = query_terms(sq, w.folded);
+			if (m == 0 && t != 0)
+				hit = w.at - l.text;
+			m |= t;
+		}
+		if ((n = bits(m)) > topn) {
+			top = l;
+			tophit = hit;
+			topn = n;
+		}
 	}
-	if (have_first)
+	if (topn > 0)
+		excerpt_line(top.text, top.textlen, tophit, b);
+	else if (have_first)
 		excerpt_line(first.text, first.textlen, 0, b);
 }

@@ -70,6 +70,24 @@ add_page_link(struct buf *b, const struct site *s, const char *words,
 	buf_addc(b, '\n');
 }
 
+/*
+ * A hit's address: a directory's index.gmi as the directory, the address
+ * every other link gives it, so that history and bookmarks see one page.
+ */
+static int
+hit_address(const char *path, char *enc, size_t size)
+{
+	char		 dir[1024];
+	const char	*idx = "/index.gmi";
+	size_t		 n = strlen(path), k = strlen(idx);
+
+	if (n < k || strcmp(path + n - k, idx) != 0 || n - k + 1 >= sizeof dir)
+		return url_encode_path(path, enc, size);
+	memcpy(dir, path, n - k + 1);
+	dir[n - k + 1] = '\0';
+	return url_encode_path(dir, enc, size);
+}
+
 static void
 add_hit(struct buf *b, struct reader *rd, const struct search_hit *h,
     const struct search_query *sq)
@@ -79,7 +97,7 @@ add_hit(struct buf *b, struct reader *rd, const struct search_hit *h,
 	size_t		 len;
 	struct buf	 ex;
 
-	if (url_encode_path(h->path, enc, sizeof enc) == -1)
+	if (hit_address(h->path, enc, sizeof enc) == -1)
 		return;
 	buf_adds(b, "=> ");
 	buf_adds(b, enc);

@@ -255,6 +255,37 @@ test_excerpt(void **state)
 	buf_free(&b);
 }
 
+/* The excerpt of text for query is want. */
+static void
+assert_excerpt(const char *text, const char *query, const char *want)
+{
+	struct search_query	 sq;
+	struct buf		 b;
+	const char		*errstr;
+
+	assert_int_equal(search_parse(query, strlen(query), &sq, &errstr), 0);
+	buf_init(&b);
+	search_excerpt(text, strlen(text), &sq, &b);
+	buf_addc(&b, '\0');
+	assert_string_equal(b.data, want);
+	buf_free(&b);
+}
+
+static void
+test_excerpt_most_words(void **state)
+{
+	const char	*t = "# Glossary\n\n## SCO\n\nThe SCO was founded in 2001.\n\n"
+	    "## Astana\n\nIn Kazakh: Астана.\n\n"
+	    "Astana proposed the SCO Development Bank.\n\nAstana and the SCO.\n";
+
+	(void)state;
+	/* The line with the most query words, not the first with one. */
+	assert_excerpt(t, "Astana SCO", "Astana proposed the SCO Development Bank.");
+	assert_excerpt(t, "bank astana", "Astana proposed the SCO Development Bank.");
+	/* One word: still its first line, a heading included. */
+	assert_excerpt(t, "sco", "SCO");
+}
+
 int
 main(void)
 {
@@ -266,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_update_and_remove),
 		cmocka_unit_test(test_many_words),
 		cmocka_unit_test(test_excerpt),
+		cmocka_unit_test(test_excerpt_most_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
