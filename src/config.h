@@ -3,6 +3,7 @@
 #define TULPAR_CONFIG_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "listen.h"
 
@@ -32,6 +33,12 @@ struct path_rule {
 	int			 listing;	/* -1 unset, 0 off, 1 on */
 	struct mime_override	 mime[CONFIG_MAX_MIME];
 	int			 nmime;
+	int			 cgi;		/* -1 unset, 0 no, 1 yes */
+	char			 fastcgi[128];	/* "" or "unix:/path", "host:port" */
+	struct sockaddr_storage	 fcgi_addr;	/* fastcgi, resolved when parsed */
+	socklen_t		 fcgi_addrlen;
+	int			 cgi_timeout;	/* 0: the server's */
+	int			 cgi_max;	/* 0: only the server's cap */
 };
 
 /* A [host NAME] section. */
@@ -72,6 +79,8 @@ struct config {
 	enum log_target		 log;
 	char			 logfile[1024];
 	int			 log_ip;	/* default 1 */
+	int			 cgi_timeout;	/* seconds, default 10 */
+	int			 cgi_max;	/* programs at once per worker, default 16 */
 	struct host_config	 hosts[CONFIG_MAX_HOSTS];
 	int			 nhosts;	/* hosts[0] is the default host */
 };
@@ -102,5 +111,8 @@ const char	*path_rule_lang(const struct path_rule *, int, const char *,
 		    const char *);
 int		 path_rule_listing(const struct path_rule *, int, const char *, int);
 const char	*path_rule_mime(const struct path_rule *, int, const char *);
+/* The rule making path a CGI (cgi = yes) or FastCGI prefix, or NULL. */
+const struct path_rule *path_rule_program(const struct path_rule *, int,
+		    const char *);
 
 #endif

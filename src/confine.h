@@ -10,6 +10,8 @@ struct confine {
 	const char	**roots;	/* read-only beneath these (Landlock) */
 	int		 nroots;
 	int		 landlock;	/* 0 switches Landlock off, for debugging */
+	const char	**exec;		/* CGI directories: programs run from here */
+	int		 nexec;		/* 0: nothing may be executed */
 };
 
 /*

@@ -7,6 +7,7 @@
 
 #include "compat.h"
 #include "gemini.h"
+#include "program.h"
 #include "url.h"
 
 #define GEMINI_DEFAULT_PORT	1965
@@ -83,10 +84,28 @@ gemini_node(struct conn *c, const struct site *s, const struct node *n)
 	conn_finish(c);
 }
 
+/* A CGI program or FastCGI responder answers. */
 static void
-gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
+gemini_program(struct conn *c, const struct gemini_cfg *cfg,
+    const struct result *res, const struct url *u, const char *line)
 {
-	struct request	req = { u->host, NULL, u->path, u->has_query ? u->query : NULL };
+	struct program_req	pr;
+
+	memset(&pr, 0, sizeof pr);
+	pr.router = cfg->router;
+	pr.res = res;
+	pr.url = line;
+	pr.url_path = u->path;
+	pr.query = u->has_query ? u->query : NULL;
+	program_serve(c, &pr);
+}
+
+static void
+gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u,
+    const char *line)
+{
+	struct request	req = { .host = u->host, .path = u->path,
+	    .query = u->has_query ? u->query : NULL };
 	struct result	res;
 
 	router_resolve(cfg->router, &req, &res);
@@ -111,6 +130,9 @@ gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
 		break;
 	case RESULT_OTHER_HOST:
 		gemini_reply(c, "53", "Host not served");
+		break;
+	case RESULT_PROGRAM:
+		gemini_program(c, cfg, &res, u, line);
 		break;
 	}
 }
@@ -151,7 +173,7 @@ gemini_request(struct conn *c, char *line, size_t len, int crlf)
 		gemini_reply(c, "53", "SNI and URL host disagree");
 		return;
 	}
-	gemini_route(c, cfg, &u);
+	gemini_route(c, cfg, &u, line);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include "compat.h"
 #include "gopher.h"
 #include "gophermap.h"
+#include "program.h"
 #include "url.h"
 
 static void
@@ -68,12 +69,49 @@ gopher_node(struct conn *c, const struct site *s, const struct node *n)
 static void	gopher_route(struct conn *, const struct gopher_cfg *,
 		    struct request *, int);
 
+/*
+ * The search words of a type 7 request: after the TAB, up to the next.
+ * A Gopher+ marker ("$", "+", "!") is not a search; neither are words
+ * with control bytes. NUL-terminated in place; NULL when none.
+ */
+static const char *
+gopher_search(char *s, size_t len)
+{
+	char	*tab = memchr(s, '\t', len);
+	size_t	 i;
+
+	if (tab != NULL)
+		len = tab - s;
+	s[len] = '\0';
+	if (len == 0 || (len == 1 && strchr("$+!", s[0]) != NULL))
+		return NULL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return NULL;
+	return s;
+}
+
+static void
+gopher_program(struct conn *c, const struct gopher_cfg *cfg,
+    const struct request *req, const struct result *res)
+{
+	struct program_req	pr;
+
+	memset(&pr, 0, sizeof pr);
+	pr.router = cfg->router;
+	pr.res = res;
+	pr.gopher = 1;
+	pr.selector = req->selector;
+	pr.search = req->search;
+	program_serve(c, &pr);
+}
+
 static void
 gopher_request(struct conn *c, char *line, size_t len, int crlf)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
 	char			 path[URL_MAX + 2], *tab;
-	struct request		 req = { NULL, cfg->site, path, NULL };
+	struct request		 req = { .site = cfg->site, .path = path };
 	size_t			 i;
 
 	(void)crlf;
@@ -82,8 +120,12 @@ gopher_request(struct conn *c, char *line, size_t len, int crlf)
 		gopher_bad(c);
 		return;
 	}
-	if ((tab = memchr(line, '\t', len)) != NULL)
+	if ((tab = memchr(line, '\t', len)) != NULL) {
+		req.search = gopher_search(tab + 1, len - (tab + 1 - line));
 		len = tab - line;
+		*tab = '\0';
+	}
+	req.selector = line;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
 			gopher_bad(c);
@@ -125,6 +167,9 @@ gopher_route(struct conn *c, const struct gopher_cfg *cfg,
 		break;
 	case RESULT_GONE:
 		gopher_error(c, cfg->gone, cfg->gone_len);
+		break;
+	case RESULT_PROGRAM:
+		gopher_program(c, cfg, req, &res);
 		break;
 	case RESULT_NOT_FOUND:
 		gopher_error(c, cfg->notfound, cfg->notfound_len);

@@ -21,6 +21,9 @@ struct request {
 	const struct site	*site;	/* Gopher: the listener's site */
 	const char		*path;	/* decoded, not yet canonical */
 	const char		*query;	/* NULL when absent */
+	/* Gopher, for programs: the selector, and the search words after TAB. */
+	const char		*selector;
+	const char		*search;
 };
 
 enum result_kind {
@@ -31,6 +34,7 @@ enum result_kind {
 	RESULT_NOT_FOUND,
 	RESULT_BAD_REQUEST,	/* reason says why */
 	RESULT_OTHER_HOST,	/* a host we do not serve */
+	RESULT_PROGRAM,		/* run a CGI program or ask a FastCGI responder */
 };
 
 struct result {
@@ -40,6 +44,10 @@ struct result {
 	char			 target[2 * PATH_MAX_LEN + 2]; /* REDIRECT, MOVED */
 	int			 permanent;	/* MOVED */
 	const char		*reason;
+	/* PROGRAM: path[0..script_len) is SCRIPT_NAME, the rest PATH_INFO. */
+	const struct path_rule	*rule;		/* cgi = yes or fastcgi */
+	char			 path[PATH_MAX_LEN + 2];	/* canonical */
+	size_t			 script_len;
 };
 
 struct router {

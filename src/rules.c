@@ -95,3 +95,18 @@ path_rule_mime(const struct path_rule *rules, int n, const char *path)
 	}
 	return type;
 }
+
+static int
+has_program(const struct path_rule *r)
+{
+	return r->cgi != -1 || r->fastcgi[0] != '\0';
+}
+
+/* The most specific rule saying cgi = yes/no or fastcgi; NULL unless it runs programs. */
+const struct path_rule *
+path_rule_program(const struct path_rule *rules, int n, const char *path)
+{
+	const struct path_rule	*r = path_rule_setting(rules, n, path, has_program);
+
+	return r != NULL && (r->cgi == 1 || r->fastcgi[0] != '\0') ? r : NULL;
+}

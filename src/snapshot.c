@@ -165,6 +165,21 @@ snapshot_header(const struct snapshot *s, const char *path, int page,
 	snprintf(hdr, hdrsz, "20 %s\r\n", type ? type : mime_type(path));
 }
 
+/*
+ * Programs (CGI): an executable file keeps its real path under the root,
+ * which is what exec needs. The one place the content tree learns of them.
+ */
+static int
+snapshot_mark_program(struct node *n, const char *real, const struct stat *st)
+{
+	if ((st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0)
+		return 0;
+	n->exec = 1;
+	if (n->relpath == NULL && (n->relpath = strdup(real)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* The Gemini header of a file, and its body read from disk. */
 static int
 load_file(struct walk *w, int dirfd, const char *name, const char *path,
@@ -186,7 +201,7 @@ load_file(struct walk *w, int dirfd, const char *name, const char *path,
 		n->gemini_len = strlen(hdr);
 		n->size = st->st_size;
 		n->gopher_type = mime_gopher_type(path);
-		return 0;
+		return snapshot_mark_program(n, real, st);
 	}
 	if ((body = read_all(dirfd, name, st->st_size, &len)) == NULL) {
 		log_warnx("skipping %s: %s", path, strerror(errno));
@@ -207,7 +222,7 @@ load_file(struct walk *w, int dirfd, const char *name, const char *path,
 		n->gopher = n->gemini + strlen(hdr);
 		n->gopher_len = len;
 	}
-	return 0;
+	return snapshot_mark_program(n, real, st);
 }
 
 static int walk_dir(struct walk *, int, const char *);

@@ -27,6 +27,7 @@ struct node {
 	char		*relpath;	/* for NODE_LARGE: real path under the root */
 	off_t		 size;
 	int		 unlisted;	/* a directory whose listing is off */
+	int		 exec;		/* an executable regular file (relpath set) */
 	struct node	*next;		/* hash chain */
 };
 

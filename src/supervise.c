@@ -22,6 +22,7 @@
 
 #include "confine.h"
 #include "log.h"
+#include "program.h"
 #include "supervise.h"
 #include "worker.h"
 
@@ -91,6 +92,7 @@ worker_child(int slot, int logw)
 {
 	const struct config	*conf = sv.st->conf;
 	const char		*roots[CONFIG_MAX_HOSTS], *warn;
+	const char		*exec[CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS];
 	struct confine		 cf;
 	struct conn_limits	 lim;
 	char			 err[512];
@@ -118,6 +120,9 @@ worker_child(int slot, int logw)
 	cf.roots = roots;
 	cf.nroots = sv.st->nsites;
 	cf.landlock = conf->confine;
+	cf.exec = exec;
+	cf.nexec = program_prepare(sv.st->sites, sv.st->nsites, conf->chroot,
+	    exec, CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS);
 	if (confine_worker(&cf, err, sizeof err, &warn) == -1)
 		fatalx("worker: %s", err);
 	if (warn != NULL && slot == 0)

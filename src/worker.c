@@ -12,6 +12,7 @@
 #include "gemini.h"
 #include "gopher.h"
 #include "log.h"
+#include "program.h"
 #include "worker.h"
 
 #define STOP_GRACE	5
@@ -126,6 +127,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	conn_setup(base, lim);
+	program_setup(base, st->conf->cgi_timeout, st->conf->cgi_max);
 	log_buffered(base);
 	nlisteners = n;
 	for (i = 0; i < n; i++) {
@@ -141,6 +143,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	    event_add(sigusr2, NULL) == -1)
 		fatalx("cannot install signal handlers");
 	event_base_dispatch(base);
+	program_stop();		/* no program outlives its worker */
 	log_sync();
 	event_free(sigterm);
 	event_free(sigint);
