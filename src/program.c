@@ -40,6 +40,7 @@ struct prog {
 	struct fcgi_req		*fr;
 	enum prog_phase		 phase;
 	int			 gopher;
+	int			 want;		/* the conn asked for more */
 	int			 busy;		/* inside a callback */
 	int			 dead;		/* the conn let go: free when idle */
 	char			 hdr[CGIHDR_MAX];
@@ -141,6 +142,14 @@ prog_halt(struct prog *p)
 	p->fr = NULL;
 }
 
+/* Bytes for the client; the conn asks again once they are out. */
+static void
+prog_push(struct prog *p, const char *s, size_t len)
+{
+	p->want = 0;
+	conn_source_push(p->c, s, len);
+}
+
 static void
 prog_resume(struct prog *p)
 {
@@ -156,7 +165,7 @@ prog_answer(struct prog *p, const char *status, const char *s, size_t len)
 {
 	p->phase = P_DONE;
 	conn_set_status(p->c, status);
-	conn_source_push(p->c, s, len);
+	prog_push(p, s, len);
 	if (!p->dead)
 		conn_source_end(p->c, 1);
 }
@@ -314,7 +323,7 @@ prog_head(struct prog *p, const struct cgihdr *h)
 	memcpy(line + 3 + h->metalen, "\r\n", 2);
 	conn_set_status(p->c, st);
 	p->phase = P_STREAM;
-	conn_source_push(p->c, line, h->metalen + 5);
+	prog_push(p, line, h->metalen + 5);
 }
 
 static void
@@ -323,7 +332,7 @@ prog_body(struct prog *p, const char *s, size_t len)
 	if (len == 0 || p->dead)
 		return;
 	if (p->phase == P_STREAM)
-		conn_source_push(p->c, s, len);
+		prog_push(p, s, len);
 	else if (p->phase == P_MENU) {
 		if (p->body.len + len > PROG_MENU_MAX) {
 			log_warnx("program %s: page over %d bytes, too large for "
@@ -378,7 +387,7 @@ prog_data(void *arg, const char *s, size_t len)
 		return;
 	}
 	/* Streaming waits for the client to ask; the rest reads on. */
-	if (p->phase != P_STREAM && p->phase != P_DONE)
+	if ((p->phase != P_STREAM || p->want) && p->phase != P_DONE)
 		prog_resume(p);
 }
 
@@ -423,6 +432,7 @@ prog_more(struct conn *c, void *arg)
 	struct prog	*p = arg;
 
 	(void)c;
+	p->want = 1;
 	if (p->phase == P_STREAM)
 		prog_resume(p);
 }
