@@ -16,7 +16,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Debian packages the build and the tests need.
 DEPS	 = gcc make pkg-config libevent-dev libssl-dev libcmocka-dev openssl \
 	   curl lynx python3 procps valgrind libinih-dev clang libclang-rt-14-dev \
-	   iproute2 haproxy faketime
+	   iproute2 haproxy faketime spawn-fcgi fcgiwrap molly-brown
 
 SRCS	 = $(wildcard src/*.c)
 OBJS	 = $(SRCS:.c=.o)

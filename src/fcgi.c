@@ -63,7 +63,8 @@ fcgi_header(struct fcgi_parser *p, const char **errstr)
 		p->endlen = 0;
 		p->state = FP_END;
 	} else if (p->type == FCGI_STDOUT || p->type == FCGI_STDERR)
-		p->state = p->left > 0 ? FP_CONTENT : FP_PAD;
+		p->state = p->left > 0 ? FP_CONTENT : p->pad > 0 ? FP_PAD :
+		    FP_HEADER;
 	else
 		p->state = FP_SKIP;	/* management records, unknown types */
 	return 0;
@@ -97,7 +98,7 @@ fcgi_parse(struct fcgi_parser *p, const unsigned char *in, size_t n,
 			ev->len = take;
 			p->left -= take;
 			if (p->left == 0)
-				p->state = FP_PAD;
+				p->state = p->pad > 0 ? FP_PAD : FP_HEADER;
 			return used + take;
 		case FP_SKIP:
 			if (take > p->left)
@@ -105,7 +106,7 @@ fcgi_parse(struct fcgi_parser *p, const unsigned char *in, size_t n,
 			p->left -= take;
 			used += take;
 			if (p->left == 0)
-				p->state = FP_PAD;
+				p->state = p->pad > 0 ? FP_PAD : FP_HEADER;
 			break;
 		case FP_END:
 			if (take > sizeof p->end - p->endlen)
@@ -121,7 +122,7 @@ fcgi_parse(struct fcgi_parser *p, const unsigned char *in, size_t n,
 			    (uint32_t)p->end[1] << 16 | (uint32_t)p->end[2] << 8 |
 			    p->end[3];
 			ev->protocol_status = p->end[4];
-			p->state = FP_PAD;
+			p->state = p->pad > 0 ? FP_PAD : FP_HEADER;
 			return used;
 		case FP_PAD:
 			if (take > p->pad)
@@ -133,8 +134,6 @@ fcgi_parse(struct fcgi_parser *p, const unsigned char *in, size_t n,
 			break;
 		}
 	}
-	if (p->state == FP_PAD && p->pad == 0)
-		p->state = FP_HEADER;
 	return used;
 }
 
