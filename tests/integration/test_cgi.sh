@@ -53,6 +53,18 @@ prog busy/sleep 'sleep 3; printf "20 text/plain\r\ndone\n"'
 prog cgi/nap 'sleep 4; printf "20 text/plain\r\nnap\n"'
 printf '#!/bin/sh\necho outside ran\n' >"$TMP/outside.sh"
 chmod 755 "$TMP/outside.sh"
+# A script written for Molly Brown, using the variables it sets.
+cat >"$R/cgi/molly.sh" <<'EOF'
+#!/bin/sh
+printf '20 text/gemini\r\n'
+echo "# Guestbook on $SERVER_NAME"
+echo
+echo "Query: $QUERY_STRING"
+echo "Path info: ${PATH_INFO#/}"
+echo "Gateway: $GATEWAY_INTERFACE"
+echo "Certificate: ${TLS_CLIENT_HASH:-none}"
+EOF
+chmod 755 "$R/cgi/molly.sh"
 cp "$ROOT/docs/examples/cgi/form" "$ROOT/docs/examples/cgi/greet" "$R/cgi/"
 chmod -R a+rX "$R"
 
@@ -348,6 +360,40 @@ expect_contains "... and shows its hash" "SHA256:$ALICE_HASH" "$g"
 capture o goph_raw '/cgi/greet\r\n'
 expect_eq "example greet, Gopher: needs a Gemini client certificate" \
     "3This page needs a Gemini client certificate${T}${T}error.host${T}1"$'\r\n.\r\n' "$o"
+
+# ---------------------------------------------------------------- a Molly Brown script
+
+if command -v molly-brown >/dev/null; then
+	M=$(free_port)
+	mkdir -p "$TMP/molly/docs/cgi"
+	cp "$R/cgi/molly.sh" "$TMP/molly/docs/cgi/"
+	chmod -R a+rX "$TMP/molly"
+	cat >"$TMP/molly/molly.conf" <<EOF
+Port = $M
+Hostname = "localhost"
+CertPath = "$CERTDIR/localhost.crt"
+KeyPath = "$CERTDIR/localhost.key"
+DocBase = "$TMP/molly/docs/"
+AccessLog = "$TMP/molly/access.log"
+ErrorLog = "$TMP/molly/error.log"
+CGIPaths = [ "$TMP/molly/docs/cgi/" ]
+EOF
+	molly-brown -c "$TMP/molly/molly.conf" >"$TMP/molly/out" 2>&1 &
+	MOLLY=$!
+	for i in $(seq 1 50); do port_listening "$M" && break; sleep 0.1; done
+	mm=$(printf 'gemini://localhost:%s/cgi/molly.sh/guest?hello\r\n' "$M" |
+	    timeout 5 openssl s_client -quiet -connect "127.0.0.1:$M" -servername localhost 2>/dev/null)
+	kill "$MOLLY" 2>/dev/null
+	wait "$MOLLY" 2>/dev/null
+	capture g gem_req "$(gem_url /cgi/molly.sh/guest?hello)"
+	expect_contains "Molly Brown runs the script" "Query: hello" "$mm"
+	expect_eq "the Molly Brown script runs unchanged under tulpar: the same answer" "$mm" "${g%$'\n'}"
+else
+	not_ok "molly-brown is installed (make deps)"
+fi
+capture l timeout 10 lynx -dump "gopher://127.0.0.1:$P/1/cgi/molly.sh/guest"
+expect_contains "... and lynx reads it over Gopher" "Guestbook on localhost" "$l"
+expect_contains "... with its path info" "Path info: guest" "$l"
 
 # ---------------------------------------------------------------- SIGTERM with a program running
 
