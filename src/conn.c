@@ -104,6 +104,7 @@ static void	conn_close(struct conn *, const char *);
 static int	conn_source_fill(struct conn *);
 static void	conn_source_wait(struct conn *);
 static int	conn_source_gone(struct conn *);
+static void	conn_source_kick(struct conn *);
 
 int
 conn_shared(int workers)
@@ -778,6 +779,20 @@ conn_source_gone(struct conn *c)
 	return r == 0;
 }
 
+/*
+ * The source pushed or ended: send from the loop, not from inside the
+ * source's callback, so what it pushes and its end in one go leave in one
+ * write (a small answer: header, body and close_notify together).
+ */
+static void
+conn_source_kick(struct conn *c)
+{
+	if (!c->src_waiting)
+		return;
+	c->src_waiting = 0;
+	event_active(&c->ev, EV_WRITE, 1);
+}
+
 void
 conn_send_source(struct conn *c, const struct conn_source *src, void *arg)
 {
@@ -806,10 +821,7 @@ conn_source_push(struct conn *c, const void *p, size_t len)
 	memcpy(c->pend + c->pendlen, p, len);
 	c->pendlen += len;
 	c->queued += len;
-	if (c->src_waiting) {
-		c->src_waiting = 0;
-		conn_step(c);
-	}
+	conn_source_kick(c);
 }
 
 void
@@ -820,10 +832,7 @@ conn_source_end(struct conn *c, int ok)
 		conn_close(c, "error");
 		return;
 	}
-	if (c->src_waiting) {
-		c->src_waiting = 0;
-		conn_step(c);
-	}
+	conn_source_kick(c);
 }
 
 const char *

@@ -27,7 +27,7 @@
 
 #define FCGI_READ	(16 * 1024)	/* STDOUT passed on at a time */
 #define FCGI_WATERMARK	(64 * 1024)	/* read ahead of the client at most */
-#define FCGI_IDLE_MAX	4		/* idle connections kept per responder */
+#define FCGI_IDLE_MAX	16		/* idle connections kept per responder */
 #define FCGI_IDLE_SECS	5
 #define FCGI_ID		1		/* one request per connection at a time */
 
@@ -184,6 +184,8 @@ struct fcgi_req {
 	struct evbuffer		*request;	/* kept to retry a stale connection */
 	int			 replied;	/* a byte of reply came */
 	int			 reused;	/* fc came from the pool */
+	int			 eof;		/* the responder closed; input is buffered */
+	int			 busy;		/* inside the data callback */
 	const struct prog_cb	*cb;
 	void			*arg;
 	const struct path_rule	*rule;
@@ -308,6 +310,26 @@ fcgi_connect(struct fcgi_req *r, const char **errstr)
 	return fc;
 }
 
+/*
+ * The request's bytes: on a pooled connection straight to the socket,
+ * which takes them whole (no write event to add and remove); the rest,
+ * and everything on a connection still connecting, through the buffer.
+ */
+static int
+fcgi_write(struct fcgi_req *r)
+{
+	unsigned char	*p = evbuffer_pullup(r->request, -1);
+	size_t		 len = evbuffer_get_length(r->request);
+	ssize_t		 w = 0;
+
+	if (r->reused && (w = send(bufferevent_getfd(r->fc->bev), p, len,
+	    MSG_NOSIGNAL | MSG_DONTWAIT)) == -1)
+		w = 0;	/* the buffer tries again, and reports the error */
+	if ((size_t)w == len)
+		return 0;
+	return bufferevent_write(r->fc->bev, p + w, len - w);
+}
+
 /* Sends the request on a connection, pooled or new. */
 static int
 fcgi_send(struct fcgi_req *r, int fresh, const char **errstr)
@@ -324,12 +346,12 @@ fcgi_send(struct fcgi_req *r, int fresh, const char **errstr)
 	bufferevent_setcb(fc->bev, fcgi_read, NULL, fcgi_event, r);
 	bufferevent_set_timeouts(fc->bev, NULL, NULL);
 	bufferevent_setwatermark(fc->bev, EV_READ, 0, FCGI_WATERMARK);
-	if (bufferevent_write(fc->bev, evbuffer_pullup(r->request, -1),
-	    evbuffer_get_length(r->request)) == -1) {
+	if (fcgi_write(r) == -1) {
 		*errstr = "out of memory";
 		return -1;
 	}
-	bufferevent_disable(fc->bev, EV_READ);
+	/* Reading stays on: the watermark bounds what waits for the client. */
+	bufferevent_enable(fc->bev, EV_READ);
 	return 0;
 }
 
@@ -426,8 +448,6 @@ fcgi_pause(struct fcgi_req *r)
 		r->reading = 0;
 	}
 	evtimer_del(r->timer);
-	if (r->fc != NULL)
-		bufferevent_disable(r->fc->bev, EV_READ);
 }
 
 static void
@@ -462,8 +482,8 @@ fcgi_end(struct fcgi_req *r, const struct fcgi_event *ev)
 		if (used > 0)
 			evbuffer_drain(in, used);
 	}
-	if (evbuffer_get_length(in) == 0 && r->fc->parser.state == FP_HEADER &&
-	    r->fc->parser.hlen == 0) {
+	if (!r->eof && evbuffer_get_length(in) == 0 &&
+	    r->fc->parser.state == FP_HEADER && r->fc->parser.hlen == 0) {
 		fcgi_pool_put(r->fc);
 		r->fc = NULL;
 	}
@@ -471,53 +491,77 @@ fcgi_end(struct fcgi_req *r, const struct fcgi_event *ev)
 	    PROG_FAILED);
 }
 
-/* Parses what came; one STDOUT piece per resume. */
+/*
+ * Parses what came: STDOUT gathered up to FCGI_READ bytes is one piece for
+ * the client, then reading pauses until resumed. An END_REQUEST right
+ * behind it ends the request in the same pass, so a small answer and its
+ * end reach the client together.
+ */
 static void
 fcgi_process(struct fcgi_req *r)
 {
 	struct evbuffer		*in;
-	struct fcgi_event	 ev;
+	struct fcgi_event	 ev, end;
 	unsigned char		 copy[FCGI_READ], *p;
-	const char		*errstr;
-	size_t			 n;
-	ssize_t			 used;
+	const char		*errstr = NULL;
+	size_t			 n, len = 0;
+	ssize_t			 used = 0;
 
-	while (r->reading && r->fc != NULL) {
+	memset(&end, 0, sizeof end);
+	while (r->reading && r->fc != NULL && len < sizeof copy) {
 		in = bufferevent_get_input(r->fc->bev);
 		if ((n = evbuffer_get_length(in)) == 0)
-			return;
-		if (n > FCGI_READ)
-			n = FCGI_READ;
+			break;
+		if (n > sizeof copy - len)
+			n = sizeof copy - len;
 		p = evbuffer_pullup(in, n);
-		if ((used = fcgi_parse(&r->fc->parser, p, n, &ev, &errstr)) == -1) {
-			log_warnx("program %s: %s", r->name, errstr);
-			fcgi_done(r, PROG_FAILED);
-			return;
-		}
+		if ((used = fcgi_parse(&r->fc->parser, p, n, &ev, &errstr)) == -1)
+			break;
 		r->replied = 1;
-		if (ev.type == FCGI_STDOUT && ev.len > 0) {
-			memcpy(copy, ev.data, ev.len);
-			evbuffer_drain(in, used);
-			fcgi_pause(r);
-			if (r->cb != NULL)
-				r->cb->data(r->arg, (const char *)copy, ev.len);
-			return;		/* r may be gone */
-		}
-		if (ev.type == FCGI_STDERR)
+		if (ev.type == FCGI_STDOUT) {
+			memcpy(copy + len, ev.data, ev.len);
+			len += ev.len;
+		} else if (ev.type == FCGI_STDERR)
 			fcgi_stderr(r, ev.data, ev.len);
 		evbuffer_drain(in, used);
 		if (ev.type == FCGI_END_REQUEST) {
-			fcgi_end(r, &ev);
+			end = ev;
+			break;
+		}
+	}
+	if (used == -1) {
+		log_warnx("program %s: %s", r->name, errstr);
+		fcgi_done(r, PROG_FAILED);
+		return;
+	}
+	if (len > 0) {
+		fcgi_pause(r);
+		r->busy = 1;
+		r->cb->data(r->arg, (const char *)copy, len);
+		r->busy = 0;
+		if (r->cb == NULL) {	/* cancelled meanwhile */
+			fcgi_req_free(r);
 			return;
 		}
+	}
+	if (end.type == FCGI_END_REQUEST)
+		fcgi_end(r, &end);
+	else if (r->eof && r->fc != NULL &&
+	    evbuffer_get_length(bufferevent_get_input(r->fc->bev)) == 0) {
+		log_warnx("program %s: FastCGI responder closed the connection",
+		    r->name);
+		fcgi_done(r, PROG_FAILED);
 	}
 }
 
 static void
 fcgi_read(struct bufferevent *bev, void *arg)
 {
+	struct fcgi_req	*r = arg;
+
 	(void)bev;
-	fcgi_process(arg);
+	if (r->reading)
+		fcgi_process(r);
 }
 
 static void
@@ -526,9 +570,15 @@ fcgi_event(struct bufferevent *bev, short what, void *arg)
 	struct fcgi_req	*r = arg;
 	const char	*errstr = "responder closed the connection";
 
-	(void)bev;
 	if (what & BEV_EVENT_CONNECTED)
 		return;
+	if ((what & BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+		r->eof = 1;	/* what came first is still to be read */
+		if (r->reading)
+			fcgi_process(r);
+		return;
+	}
 	if (!r->replied && r->reused) {
 		/* An idle connection the responder had closed: once more, anew. */
 		fcgi_conn_free(r->fc);
@@ -612,10 +662,11 @@ fcgi_resume(struct fcgi_req *r)
 	tv.tv_sec = r->budget_ms > 0 ? r->budget_ms / 1000 : 0;
 	tv.tv_usec = r->budget_ms > 0 ? (r->budget_ms % 1000) * 1000 : 1000;
 	evtimer_add(r->timer, &tv);
-	if (r->fc != NULL)
-		bufferevent_enable(r->fc->bev, EV_READ);
-	tv.tv_sec = tv.tv_usec = 0;
-	evtimer_add(r->kick, &tv);	/* what is buffered already */
+	if (r->fc != NULL &&
+	    evbuffer_get_length(bufferevent_get_input(r->fc->bev)) > 0) {
+		tv.tv_sec = tv.tv_usec = 0;
+		evtimer_add(r->kick, &tv);	/* what is buffered already */
+	}
 }
 
 /* The client went away: the connection cannot be reused mid-answer. */
@@ -623,7 +674,8 @@ void
 fcgi_cancel(struct fcgi_req *r)
 {
 	r->cb = NULL;
-	fcgi_req_free(r);
+	if (!r->busy)
+		fcgi_req_free(r);
 }
 
 void

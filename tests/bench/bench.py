@@ -628,12 +628,14 @@ def report_hold(t, hold):
            " ".join(HOLD_FLAGS)))
 
 
-def report(b, res, mem, hold):
+def report(b, res, mem, hold, extra=()):
     t = Table()
     report_throughput(t, res)
     report_memory(t, mem)
     if hold is not None:
         report_hold(t, hold)
+    for add_rows in extra:
+        add_rows(t)
     print()
     print("tulpar benchmark: %d rounds x %gs, concurrency %d, server on CPU "
           "%s, loadgen on CPU %s" % (ROUNDS, SECONDS, CONC,
@@ -663,7 +665,10 @@ def full(b):
             mem[(proto, who)] = m
     hold = b.hold_test(HOLD, 2) if HOLD > 0 else None
     res = b.throughput(ROUNDS, SECONDS)
-    fails = report(b, res, mem, hold)
+    # Hook: programs (CGI, FastCGI, Molly Brown), in tests/bench/cgibench.py.
+    import cgibench
+    extra = [cgibench.measure(b, ROUNDS, SECONDS)]
+    fails = report(b, res, mem, hold, extra)
     return 1 if fails and os.environ.get("BENCH_STRICT") == "1" else 0
 
 
