@@ -90,7 +90,7 @@ cgi_log_line(const char *name, const char *s, size_t len)
 	log_warnx("program %s: %s", name, esc);
 }
 
-static long
+long
 cgi_ms_since(const struct timespec *t)
 {
 	struct timespec	now;
@@ -100,8 +100,8 @@ cgi_ms_since(const struct timespec *t)
 	    (now.tv_nsec - t->tv_nsec) / 1000000L;
 }
 
-static void
-cgi_timer_ms(struct cgi_job *j, long ms)
+void
+cgi_timer_add(struct event *ev, long ms)
 {
 	struct timeval	tv;
 
@@ -109,7 +109,13 @@ cgi_timer_ms(struct cgi_job *j, long ms)
 		ms = 1;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(j->timer, &tv);
+	evtimer_add(ev, &tv);
+}
+
+static void
+cgi_timer_ms(struct cgi_job *j, long ms)
+{
+	cgi_timer_add(j->timer, ms);
 }
 
 /* Signals the whole group; ESRCH (all gone) is fine. */
@@ -295,7 +301,8 @@ cgi_reap(evutil_socket_t sig, short what, void *arg)
 			log_warnx("program %s: killed by signal %d", j->name,
 			    WTERMSIG(status));
 		if (j->cb == NULL) {
-			evtimer_del(j->timer);
+			if (j->timer != NULL)
+				evtimer_del(j->timer);
 			cgi_maybe_free(j);
 		} else
 			cgi_finish(j);

@@ -4,8 +4,10 @@
 
 #include <stddef.h>
 
+struct event;
 struct event_base;
 struct path_rule;
+struct timespec;
 
 /* How a program's answer ended. */
 enum prog_end {
@@ -46,5 +48,9 @@ void		 cgi_stop(void);
 
 /* For both backends: one line of a program's stderr to the log, escaped. */
 void		 cgi_log_line(const char *, const char *, size_t);
+/* For both backends' waiting budgets: ms since a CLOCK_MONOTONIC time, and
+ * a timer armed for ms (at least 1). */
+long		 cgi_ms_since(const struct timespec *);
+void		 cgi_timer_add(struct event *, long);
 
 #endif

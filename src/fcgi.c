@@ -402,16 +402,6 @@ fcgi_build(struct evbuffer *b, char *const *env)
 	return 0;
 }
 
-static long
-fcgi_ms_since(const struct timespec *t)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000L +
-	    (now.tv_nsec - t->tv_nsec) / 1000000L;
-}
-
 static void
 fcgi_req_free(struct fcgi_req *r)
 {
@@ -444,7 +434,7 @@ static void
 fcgi_pause(struct fcgi_req *r)
 {
 	if (r->reading) {
-		r->budget_ms -= fcgi_ms_since(&r->since);
+		r->budget_ms -= cgi_ms_since(&r->since);
 		r->reading = 0;
 	}
 	evtimer_del(r->timer);
@@ -659,14 +649,10 @@ fcgi_resume(struct fcgi_req *r)
 		return;
 	r->reading = 1;
 	clock_gettime(CLOCK_MONOTONIC, &r->since);
-	tv.tv_sec = r->budget_ms > 0 ? r->budget_ms / 1000 : 0;
-	tv.tv_usec = r->budget_ms > 0 ? (r->budget_ms % 1000) * 1000 : 1000;
-	evtimer_add(r->timer, &tv);
+	cgi_timer_add(r->timer, r->budget_ms);
 	if (r->fc != NULL &&
-	    evbuffer_get_length(bufferevent_get_input(r->fc->bev)) > 0) {
-		tv.tv_sec = tv.tv_usec = 0;
+	    evbuffer_get_length(bufferevent_get_input(r->fc->bev)) > 0)
 		evtimer_add(r->kick, &tv);	/* what is buffered already */
-	}
 }
 
 /* The client went away: the connection cannot be reused mid-answer. */

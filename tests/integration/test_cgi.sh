@@ -6,10 +6,9 @@
 # worker memory; 12 sleeping programs beside static pages; no zombie;
 # SIGTERM; Landlock; the two example programs; a Molly Brown script.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/programs.sh"
 need_tulpar
 
-chmod 755 "$TMP"	# programs run as the workers' user (nobody, as root)
-R=$TMP/root
 mkdir -p "$R/cgi" "$R/slow" "$R/busy" "$R/plain"
 printf '# Home\n' >"$R/index.gmi"
 printf '# Static page\n\nJust text.\n' >"$R/static.gmi"
@@ -17,11 +16,6 @@ printf 'not run\n' >"$R/cgi/readme.txt"
 printf '#!/bin/sh\necho should not run\n' >"$R/plain/prog.sh"
 chmod 755 "$R/plain/prog.sh"
 
-# prog path body: a shell program (mode 755).
-prog() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$R/$1"
-	chmod 755 "$R/$1"
-}
 VARS="GATEWAY_INTERFACE SERVER_SOFTWARE SERVER_PROTOCOL SERVER_NAME SERVER_PORT
 REMOTE_ADDR REMOTE_HOST REQUEST_METHOD SCRIPT_NAME SCRIPT_FILENAME DOCUMENT_ROOT
 PATH_INFO PATH_TRANSLATED QUERY_STRING GEMINI_URL GEMINI_URL_PATH SELECTOR
@@ -68,17 +62,9 @@ chmod 755 "$R/cgi/molly.sh"
 cp "$ROOT/docs/examples/cgi/form" "$ROOT/docs/examples/cgi/greet" "$R/cgi/"
 chmod -R a+rX "$R"
 
-G=$(free_port) P=$(free_port)
-GPORT=$G PPORT=$P
 CONF=$TMP/tulpar.conf
-cat >"$CONF" <<EOF
-[server]
-gemini = 127.0.0.1:$G
-cert_dir = $CERTDIR
-workers = 1
-[host localhost]
-root = $R
-gopher = 127.0.0.1:$P
+program_conf "$CONF"
+cat >>"$CONF" <<EOF
 [path localhost /cgi/]
 cgi = yes
 [path localhost /slow/]
@@ -90,11 +76,7 @@ cgi_max = 2
 EOF
 SECRET_FROM_TULPAR=leak start_conf "$CONF" "$G $P" || bail "tulpar starts with a CGI configuration"
 
-# A client certificate, as a Gemini client makes one.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -subj /CN=alice -days 30 -keyout "$TMP/alice.key" -out "$TMP/alice.crt" \
-    2>/dev/null || bail "openssl makes a client certificate"
-ALICE_HASH=$(openssl x509 -in "$TMP/alice.crt" -outform DER | sha256sum | cut -c1-64)
+client_cert || bail "openssl makes a client certificate"
 
 workers() { ps -o pid= --ppid "$SRV_PID" | tr -d ' '; }
 # zombies: children of the workers in state Z.
@@ -113,7 +95,6 @@ kids() {
 	done
 	echo "$n"
 }
-val() { printf '%s\n' "$2" | sed -n "s/^$1=//p" | tr -d '\r'; }
 
 # ---------------------------------------------------------------- variables
 

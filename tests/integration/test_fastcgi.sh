@@ -5,19 +5,14 @@
 # connection reuse, STDERR, a timeout and a responder that hangs up, with
 # a small responder of our own on TCP.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/programs.sh"
 need_tulpar
 command -v spawn-fcgi >/dev/null && [ -x /usr/sbin/fcgiwrap ] ||
     bail "spawn-fcgi and fcgiwrap are installed (make deps)"
 
-chmod 755 "$TMP"
-R=$TMP/root
 mkdir -p "$R/fcgi" "$R/app"
 printf '# Home\n' >"$R/index.gmi"
 printf '# Static\n' >"$R/static.gmi"
-prog() {
-	printf '#!/bin/sh\n%s\n' "$2" >"$R/$1"
-	chmod 755 "$R/$1"
-}
 prog fcgi/env "printf '20 text/plain\\r\\n'; env | sort"
 prog fcgi/page 'printf "20 text/gemini\r\n# Via fcgiwrap\n\n=> /static.gmi Static\n"'
 prog fcgi/ask 'if [ -z "$QUERY_STRING" ]; then printf "10 Your name?\r\n"; else printf "20 text/gemini\r\n# Hi %s\n" "$QUERY_STRING"; fi'
@@ -48,17 +43,9 @@ python3 "$(dirname "$0")/fcgi_responder.py" 127.0.0.1 "$RESP_PORT" "$TMP/resp.co
 RESP_PID=$!
 trap 'kill $RESP_PID 2>/dev/null; for p in $(cat "$PIDS" 2>/dev/null); do kill $p 2>/dev/null; done; _cleanup' EXIT
 
-G=$(free_port) P=$(free_port)
-GPORT=$G PPORT=$P
 CONF=$TMP/tulpar.conf
-cat >"$CONF" <<EOF
-[server]
-gemini = 127.0.0.1:$G
-cert_dir = $CERTDIR
-workers = 1
-[host localhost]
-root = $R
-gopher = 127.0.0.1:$P
+program_conf "$CONF"
+cat >>"$CONF" <<EOF
 [path localhost /fcgi/]
 fastcgi = unix:$SOCK
 [path localhost /app/]
@@ -68,11 +55,7 @@ EOF
 start_conf "$CONF" "$G $P" || bail "tulpar starts with a FastCGI configuration"
 for i in $(seq 1 50); do port_listening "$RESP_PORT" && break; sleep 0.1; done
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -subj /CN=alice -days 30 -keyout "$TMP/alice.key" -out "$TMP/alice.crt" \
-    2>/dev/null || bail "openssl makes a client certificate"
-ALICE_HASH=$(openssl x509 -in "$TMP/alice.crt" -outform DER | sha256sum | cut -c1-64)
-val() { printf '%s\n' "$2" | sed -n "s/^$1=//p" | tr -d '\r'; }
+client_cert || bail "openssl makes a client certificate"
 T=$'\t'
 
 # ---------------------------------------------------------------- fcgiwrap
