@@ -233,6 +233,10 @@ route(struct request *req, int hops)
 		break;
 	case RESULT_OTHER_HOST:
 		FUZZ_ASSERT(0, "Gopher request sent to another host");
+		break;
+	case RESULT_PROGRAM:	/* only beneath a cgi or fastcgi [path] */
+		FUZZ_ASSERT(res.rule != NULL && res.script_len <= strlen(res.path),
+		    "program result without its rule or SCRIPT_NAME");
 	}
 }
 
