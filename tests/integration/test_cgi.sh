@@ -44,6 +44,7 @@ prog cgi/escape 'printf "20 text/plain\r\n"; "$DOCUMENT_ROOT/../outside.sh" 2>/d
 prog slow/sleep 'sleep 30; printf "20 text/plain\r\nlate\n"'
 prog slow/late 'printf "20 text/plain\r\nstarted\n"; sleep 30'
 prog busy/sleep 'sleep 3; printf "20 text/plain\r\ndone\n"'
+prog cgi/second 'sleep 1; printf "20 text/plain\r\nafter the reload\n"'
 prog cgi/nap 'sleep 4; printf "20 text/plain\r\nnap\n"'
 printf '#!/bin/sh\necho outside ran\n' >"$TMP/outside.sh"
 chmod 755 "$TMP/outside.sh"
@@ -379,6 +380,23 @@ fi
 capture l timeout 10 lynx -dump "gopher://127.0.0.1:$P/1/cgi/molly.sh/guest"
 expect_contains "... and lynx reads it over Gopher" "Guestbook on localhost" "$l"
 expect_contains "... with its path info" "Path info: guest" "$l"
+
+# ---------------------------------------------------------------- SIGHUP with a program running
+
+old=$(workers)
+gem_req "$(gem_url /cgi/second)" >"$TMP/second.out" &
+BG=($!)
+sleep 0.3
+kill -HUP "$SRV_PID"
+wait "${BG[@]}"
+expect_eq "SIGHUP with a program running: it finishes and its answer arrives" \
+    $'20 text/plain\r\nafter the reload' "$(cat "$TMP/second.out")"
+sleep 1
+gone=1
+for w in $old; do kill -0 "$w" 2>/dev/null && gone=0; done
+expect_eq "... and the retired worker has exited" 1 "$gone"
+capture g gem_req "$(gem_url /cgi/status/20_text/plain)"
+expect_eq "the new worker runs programs" $'20 text/plain\r\n' "$g"
 
 # ---------------------------------------------------------------- SIGTERM with a program running
 
