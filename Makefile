@@ -19,7 +19,8 @@ BUILD_DEPS = gcc make pkg-config libevent-dev libssl-dev libinih-dev openssl \
 	   libidn2-dev libunistring-dev
 TEST_DEPS = libcmocka-dev curl lynx python3 procps valgrind clang \
 	   libclang-rt-14-dev iproute2 haproxy faketime \
-	   tmux amfora bombadillo sacc kristall xvfb xdotool imagemagick
+	   tmux amfora bombadillo sacc kristall xvfb xdotool imagemagick \
+	   spawn-fcgi fcgiwrap molly-brown
 DEPS	 = $(BUILD_DEPS) $(TEST_DEPS)
 
 SRCS	 = $(wildcard src/*.c)

@@ -12,8 +12,10 @@
  * space (so nothing is ever a continuation) and parses section headers itself.
  */
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -97,6 +99,8 @@ static int	cfg_certs(struct config_ctx *, const struct config_key *, const char 
 static int	cfg_size(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_rate(struct config_ctx *, const struct config_key *, const char *);
 static int	cfg_exempt(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_cgi(struct config_ctx *, const struct config_key *, const char *);
+static int	cfg_fastcgi(struct config_ctx *, const struct config_key *, const char *);
 
 #define FIELD(type, member) \
 	offsetof(struct type, member), sizeof(((struct type *)0)->member)
@@ -118,6 +122,8 @@ static const struct config_key config_keys[] = {
 	{ SEC_SERVER, "rate_limit_exempt", cfg_exempt, FIELD(config, rate_exempt), 0, 0 },
 	{ SEC_SERVER, "ticket_keys", cfg_str, FIELD(config, ticket_keys), 0, 0 },
 	{ SEC_SERVER, "cache_size", cfg_size, FIELD(config, cache_size), 0, 0 },
+	{ SEC_SERVER, "cgi_timeout", cfg_int, FIELD(config, cgi_timeout), 1, 3600 },
+	{ SEC_SERVER, "cgi_max", cfg_int, FIELD(config, cgi_max), 1, 1024 },
 	{ SEC_HOST, "aliases", cfg_aliases, FIELD(host_config, aliases), 0, 0 },
 	{ SEC_HOST, "root", cfg_root, FIELD(host_config, root), 0, 0 },
 	{ SEC_HOST, "cert_dir", cfg_str, FIELD(host_config, certdir), 0, 0 },
@@ -140,6 +146,10 @@ static const struct config_key config_keys[] = {
 	{ SEC_PATH, "titan", cfg_bool, FIELD(path_rule, titan), 0, 0 },
 	{ SEC_PATH, "titan_token", cfg_str, FIELD(path_rule, titan_token), 0, 0 },
 	{ SEC_PATH, "titan_max_size", cfg_size, FIELD(path_rule, titan_max), 0, 0 },
+	{ SEC_PATH, "cgi", cfg_cgi, FIELD(path_rule, cgi), 0, 0 },
+	{ SEC_PATH, "fastcgi", cfg_fastcgi, FIELD(path_rule, fastcgi), 0, 0 },
+	{ SEC_PATH, "cgi_timeout", cfg_int, FIELD(path_rule, cgi_timeout), 1, 3600 },
+	{ SEC_PATH, "cgi_max", cfg_int, FIELD(path_rule, cgi_max), 1, 1024 },
 };
 
 #define CONFIG_NKEYS	(sizeof config_keys / sizeof config_keys[0])
@@ -569,6 +579,99 @@ cfg_exempt(struct config_ctx *ctx, const struct config_key *k, const char *v)
 	return 0;
 }
 
+/* cgi = yes and fastcgi = ... exclude each other in one [path]. */
+static int
+config_program_once(struct config_ctx *ctx)
+{
+	if (ctx->path->cgi == 1 || ctx->path->fastcgi[0] != '\0')
+		return config_fail(ctx, ctx->lineno, "only one of cgi = yes and "
+		    "fastcgi in %s", ctx->secname);
+	return 0;
+}
+
+static int
+cfg_cgi(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	int	on;
+
+	if (config_bool(ctx, k, v, &on) == -1)
+		return -1;
+	if (on && config_program_once(ctx) == -1)
+		return -1;
+	ctx->path->cgi = on;
+	return 0;
+}
+
+/* "unix:" absolute-path, or host ":" port with host an IP literal or localhost. */
+static int
+config_fcgi_addr(const char *v, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un	*un = (struct sockaddr_un *)ss;
+	struct sockaddr_in	*in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)ss;
+	char			 host[64];
+	const char		*colon, *p;
+	long			 port = 0;
+	size_t			 hl;
+
+	memset(ss, 0, sizeof *ss);
+	if (strncmp(v, "unix:", 5) == 0) {
+		if (v[5] != '/' || strlcpy(un->sun_path, v + 5,
+		    sizeof un->sun_path) >= sizeof un->sun_path)
+			return -1;
+		un->sun_family = AF_UNIX;
+		*len = sizeof *un;
+		return 0;
+	}
+	if ((colon = strrchr(v, ':')) == NULL || colon[1] == '\0')
+		return -1;
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p) || (port = port * 10 + (*p - '0')) > 65535)
+			return -1;
+	}
+	if (port == 0)
+		return -1;
+	hl = colon - v;
+	if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+		v++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof host)
+		return -1;
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		strlcpy(host, "127.0.0.1", sizeof host);
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		*len = sizeof *in4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *in6;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+cfg_fastcgi(struct config_ctx *ctx, const struct config_key *k, const char *v)
+{
+	struct path_rule	*r = ctx->path;
+	char			 q[80];
+
+	if (config_program_once(ctx) == -1)
+		return -1;
+	if (config_fcgi_addr(v, &r->fcgi_addr, &r->fcgi_addrlen) == -1)
+		return config_fail(ctx, ctx->lineno, "invalid fastcgi address '%s' "
+		    "(want unix:/absolute/path or an IP address or localhost, "
+		    "':' and a port)", config_quote(v, q, sizeof q));
+	return cfg_str(ctx, k, v);
+}
+
 /* restricted-name = 1*127 of ALPHA / DIGIT / "!#$&-^_.+" (RFC 6838) */
 static size_t
 config_token(const char *s)
@@ -754,6 +857,7 @@ config_open_path(struct config_ctx *ctx, char **words, int nwords)
 	ctx->path->listing = -1;
 	ctx->path->titan = -1;
 	ctx->path->titan_max = -1;
+	ctx->path->cgi = -1;
 	(void)strlcpy(ctx->path->prefix, canon, sizeof ctx->path->prefix);
 	ctx->sec = SEC_PATH;
 	snprintf(ctx->secname, sizeof ctx->secname, "[path %s %s]", h->name, canon);
@@ -964,6 +1068,8 @@ config_defaults(struct config *conf)
 	conf->log = LOG_STDERR;
 	conf->log_ip = 1;
 	conf->cache_size = 64 * 1024 * 1024;
+	conf->cgi_timeout = 10;
+	conf->cgi_max = 16;
 }
 
 int

@@ -3,6 +3,7 @@
 #define TULPAR_CONFIG_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "listen.h"
 #include "ratelimit.h"
@@ -47,6 +48,12 @@ struct path_rule {
 	int			 titan;		/* -1 unset, 0 off, 1 on */
 	char			 titan_token[128];	/* "" none */
 	long long		 titan_max;	/* bytes; -1 unset */
+	int			 cgi;		/* -1 unset, 0 no, 1 yes */
+	char			 fastcgi[128];	/* "" or "unix:/path", "host:port" */
+	struct sockaddr_storage	 fcgi_addr;	/* fastcgi, resolved when parsed */
+	socklen_t		 fcgi_addrlen;
+	int			 cgi_timeout;	/* 0: the server's */
+	int			 cgi_max;	/* 0: only the server's cap */
 };
 
 /* A [host NAME] section. */
@@ -95,6 +102,8 @@ struct config {
 	char			 ticket_keys[1024];	/* a key file, "" none */
 	struct ticketkeys	 tickets;	/* read from it (main.c) */
 	long long		 cache_size;	/* bytes of answers, all workers */
+	int			 cgi_timeout;	/* seconds, default 10 */
+	int			 cgi_max;	/* programs at once per worker, default 16 */
 	struct host_config	 hosts[CONFIG_MAX_HOSTS];
 	int			 nhosts;	/* hosts[0] is the default host */
 };
@@ -135,5 +144,8 @@ const struct path_rule *path_rule_titan(const struct path_rule *, int,
 	    const char *);
 /* 1 if the host asks TLS clients for a certificate (areas, Titan). */
 int		 host_wants_certs(const struct host_config *);
+/* The rule making path a CGI (cgi = yes) or FastCGI prefix, or NULL. */
+const struct path_rule *path_rule_program(const struct path_rule *, int,
+		    const char *);
 
 #endif

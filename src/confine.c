@@ -34,6 +34,33 @@
 #define FS_WRITE (FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 	LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_DIR | \
 	LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR)
+#define FS_EXEC	(FS_READ | LANDLOCK_ACCESS_FS_EXECUTE)
+
+/*
+ * With CGI programs: what a program started from a CGI directory needs to
+ * run. Its interpreter and the loader are executed from the system's
+ * directories, the libraries read; a few files of /etc are read by the
+ * loader and libc; /dev/null is its stdin and a shell's 2>/dev/null.
+ */
+static const struct {
+	const char	*path;
+	uint64_t	 access;
+} confine_program_paths[] = {
+	{ "/usr", FS_EXEC },
+	{ "/bin", FS_EXEC },
+	{ "/sbin", FS_EXEC },
+	{ "/lib", FS_EXEC },
+	{ "/lib64", FS_EXEC },
+	{ "/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/localtime", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/nsswitch.conf", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/passwd", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/group", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE },
+	{ "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE },
+};
+
+static void	confine_programs(const struct confine *, int);
 
 static int
 confine_user(const struct confine *cf, char *err, size_t errsz)
@@ -91,6 +118,7 @@ confine_ruleset(const struct confine *cf, char *err, size_t errsz)
 		}
 		close(fd);
 	}
+	confine_programs(cf, rs);
 #if defined(__SANITIZE_ADDRESS__)
 	/* LeakSanitizer reads /proc/self at exit; only the sanitizer build allows it. */
 	pb.allowed_access = FS_READ;
@@ -101,6 +129,37 @@ confine_ruleset(const struct confine *cf, char *err, size_t errsz)
 	}
 #endif
 	return rs;
+}
+
+/* One rule; a path that is not there (a chroot, another layout) is skipped. */
+static void
+confine_allow(int rs, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access };
+	int				 fd;
+
+	if ((fd = pb.parent_fd = open(path, O_PATH | O_CLOEXEC)) == -1)
+		return;
+	(void)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
+	    &pb, 0);
+	close(fd);
+}
+
+/* CGI: execute beneath the CGI directories, and what programs need. */
+static void
+confine_programs(const struct confine *cf, int rs)
+{
+	size_t	i;
+	int	j;
+
+	if (cf->nexec == 0)
+		return;
+	for (j = 0; j < cf->nexec; j++)
+		confine_allow(rs, cf->exec[j], FS_EXEC);
+	for (i = 0; i < sizeof confine_program_paths /
+	    sizeof confine_program_paths[0]; i++)
+		confine_allow(rs, confine_program_paths[i].path,
+		    confine_program_paths[i].access);
 }
 
 /* 1 confined, -1 error. */

@@ -12,6 +12,8 @@ struct confine {
 	const char	**writable;	/* Titan: also writable beneath these */
 	int		 nwritable;
 	int		 landlock;	/* 0 switches Landlock off, for debugging */
+	const char	**exec;		/* CGI directories: programs run from here */
+	int		 nexec;		/* 0: nothing may be executed */
 };
 
 /*

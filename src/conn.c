@@ -87,6 +87,12 @@ struct conn {
 	struct rl_key		 rl;		/* the client, as rate limits count it */
 	unsigned		 rl_wait;	/* seconds, when limited */
 	enum rl_verdict		 rlv;
+	const struct conn_source *src;		/* see conn_send_source() */
+	void			*src_arg;
+	char			*pend;		/* pushed by the source, not yet sent */
+	size_t			 pendoff, pendlen, pendcap;
+	int			 src_waiting;	/* asked for more, none pushed yet */
+	int			 src_ended;
 };
 
 static TAILQ_HEAD(, conn)	 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
@@ -107,6 +113,10 @@ static _Atomic int		 conn_local_slot;
 
 static void	conn_io(evutil_socket_t, short, void *);
 static void	conn_close(struct conn *, const char *);
+static int	conn_source_fill(struct conn *);
+static void	conn_source_wait(struct conn *);
+static int	conn_source_gone(struct conn *);
+static void	conn_source_kick(struct conn *);
 
 int
 conn_shared(int workers)
@@ -211,12 +221,15 @@ conn_close(struct conn *c, const char *why)
 	char	cert[LOG_CERT_LEN + 1];
 	int	i;
 
-	size_t	unsent = c->left;
+	size_t	unsent = c->left + c->pendlen - c->pendoff;
 
 	for (i = 0; i < c->nseg; i++)
 		unsent += c->seg[i].len;
 	if (c->body != NULL)
 		c->body(c, c->body_arg, BODY_ABORT, NULL, 0);
+	c->src_ended = 1;
+	if (c->src != NULL)
+		c->src->release(c->src_arg);
 	if (c->status[0] == '\0')
 		strlcpy(c->status, why, sizeof c->status);
 	conn_log_cert(c, cert, sizeof cert);
@@ -237,6 +250,7 @@ conn_close(struct conn *c, const char *why)
 	}
 	free(c->in);
 	free(c->req);
+	free(c->pend);
 	free(c);
 	atomic_fetch_sub_explicit(conn_my_slot(), 1, memory_order_relaxed);
 	if (--conn_n == 0 && conn_idle_fn != NULL)
@@ -499,7 +513,7 @@ conn_write_plain(struct conn *c)
 			break;		/* the file shrank under us */
 		c->left -= w;
 	}
-	return 1;
+	return conn_source_fill(c);
 }
 
 /* TLS: encrypts the next piece into wbio once the last one is on its way. */
@@ -522,7 +536,7 @@ conn_fill_tls(struct conn *c)
 			return 0;
 		}
 	if (c->file == -1 || c->left == 0)
-		return 1;
+		return conn_source_fill(c);
 	do {
 		r = read(c->file, buf, c->left < STREAM_CHUNK ? c->left : STREAM_CHUNK);
 	} while (r == -1 && errno == EINTR);
@@ -550,6 +564,8 @@ conn_respond(struct conn *c)
 		if (c->state != CONN_CLOSING && BIO_pending(c->wbio) < FLUSH_AT) {
 			if ((r = conn_fill_tls(c)) == -1)
 				return -1;
+			if (r == 2)	/* what there is goes out; then the source */
+				return (r = conn_flush_tls(c)) == 1 ? 2 : r;
 			if (r == 1) {
 				SSL_shutdown(c->ssl);	/* close_notify, then close */
 				c->state = CONN_CLOSING;
@@ -680,6 +696,8 @@ conn_step(struct conn *c)
 		conn_close(c, "error");
 	else if (r == 1)
 		conn_close(c, "ok");
+	else if (r == 2)
+		conn_source_wait(c);
 	else
 		conn_wait(c, EV_WRITE);
 }
@@ -696,6 +714,11 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 	}
 	if (what & EV_TIMEOUT) {
 		conn_close(c, "timeout");
+		return;
+	}
+	if (c->src_waiting) {		/* readable: the client went away? */
+		if (conn_source_gone(c))
+			conn_close(c, "gone");
 		return;
 	}
 	conn_step(c);
@@ -876,4 +899,143 @@ conn_finish(struct conn *c)
 	if (c->ssl != NULL)
 		tls_queue_ticket(c->ssl);
 	conn_step(c);
+}
+
+/*
+ * A source's bytes: 1 none left and the source ended (or none attached),
+ * 2 none left yet, 0 some sent (TLS: one piece encrypted), -1 error.
+ */
+static int
+conn_source_fill(struct conn *c)
+{
+	size_t	n = c->pendlen - c->pendoff;
+	ssize_t	w;
+
+	if (c->src == NULL)
+		return 1;
+	if (n == 0)
+		return c->src_ended ? 1 : 2;
+	if (c->ssl != NULL) {
+		if (n > 4 * STREAM_CHUNK)
+			n = 4 * STREAM_CHUNK;
+		if (SSL_write(c->ssl, c->pend + c->pendoff, n) <= 0)
+			return -1;
+		c->pendoff += n;
+		return 0;
+	}
+	while (c->pendoff < c->pendlen) {
+		w = send(c->fd, c->pend + c->pendoff, c->pendlen - c->pendoff,
+		    MSG_NOSIGNAL);
+		if (w == -1)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		c->pendoff += w;
+	}
+	return c->src_ended ? 1 : 2;
+}
+
+/* Everything pushed is out: ask for more, watching for the client leaving. */
+static void
+conn_source_wait(struct conn *c)
+{
+	c->pendoff = c->pendlen = 0;
+	if (c->pendcap > 4 * STREAM_CHUNK) {	/* a burst does not stay */
+		free(c->pend);
+		c->pend = NULL;
+		c->pendcap = 0;
+	}
+	if (event_get_events(&c->ev) != (EV_READ | EV_PERSIST)) {
+		event_del(&c->ev);
+		event_assign(&c->ev, conn_base, c->fd, EV_READ | EV_PERSIST,
+		    conn_io, c);
+	}
+	event_add(&c->ev, NULL);	/* the source has its own timer */
+	if (!c->src_waiting) {
+		c->src_waiting = 1;
+		c->src->more(c, c->src_arg);
+	}
+}
+
+/*
+ * The client sent something while its answer is being made: a Gemini or
+ * Gopher client sends nothing after its request, so this is its close
+ * (EOF, a reset, a TLS alert before the FIN). Stray bytes are dropped.
+ */
+static int
+conn_source_gone(struct conn *c)
+{
+	char	scratch[2048];
+	ssize_t	r = recv(c->fd, scratch, sizeof scratch, MSG_DONTWAIT);
+
+	if (r == -1)
+		return errno != EAGAIN && errno != EINTR;
+	return r == 0;
+}
+
+/*
+ * The source pushed or ended: send from the loop, not from inside the
+ * source's callback, so what it pushes and its end in one go leave in one
+ * write (a small answer: header, body and close_notify together).
+ */
+static void
+conn_source_kick(struct conn *c)
+{
+	if (!c->src_waiting)
+		return;
+	c->src_waiting = 0;
+	event_active(&c->ev, EV_WRITE, 1);
+}
+
+void
+conn_send_source(struct conn *c, const struct conn_source *src, void *arg)
+{
+	c->src = src;
+	c->src_arg = arg;
+}
+
+void
+conn_source_push(struct conn *c, const void *p, size_t len)
+{
+	char	*np;
+	size_t	 cap;
+
+	if (len == 0 || c->src_ended)
+		return;
+	if (c->pendlen + len > c->pendcap) {
+		cap = c->pendlen + len < STREAM_CHUNK ? STREAM_CHUNK :
+		    c->pendlen + len;
+		if ((np = realloc(c->pend, cap)) == NULL) {
+			conn_source_end(c, 0);
+			return;
+		}
+		c->pend = np;
+		c->pendcap = cap;
+	}
+	memcpy(c->pend + c->pendlen, p, len);
+	c->pendlen += len;
+	c->queued += len;
+	conn_source_kick(c);
+}
+
+void
+conn_source_end(struct conn *c, int ok)
+{
+	c->src_ended = 1;
+	if (!ok) {
+		conn_close(c, "error");
+		return;
+	}
+	conn_source_kick(c);
+}
+
+const char *
+conn_client(const struct conn *c)
+{
+	return c->client;
+}
+
+void
+conn_tls_info(const struct conn *c, const char **version, const char **cipher)
+{
+	*version = c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
+	*cipher = c->ssl != NULL ? SSL_get_cipher_name(c->ssl) : NULL;
 }

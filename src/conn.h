@@ -74,6 +74,32 @@ void		 conn_body(struct conn *, off_t, conn_body_fn, void *);
 /* Sends what is queued, then closes (with close_notify on TLS). */
 void		 conn_finish(struct conn *);
 
+/*
+ * Answer bytes that arrive later, from a program (CGI, FastCGI). The
+ * connection asks for more only once what was pushed has left, so a slow
+ * client slows the source and memory stays bounded.
+ */
+struct conn_source {
+	/* All pushed bytes are on their way: push more, or end, when they
+	 * come (never before returning). */
+	void	(*more)(struct conn *, void *);
+	/* The connection closes (done, or the client gone, a timeout, a
+	 * stop): the source lets go, and stops its program if it still runs. */
+	void	(*release)(void *);
+};
+
+/* The rest of the answer comes from the source; call before conn_finish. */
+void		 conn_send_source(struct conn *, const struct conn_source *, void *);
+/* From the source: bytes to send, copied. */
+void		 conn_source_push(struct conn *, const void *, size_t);
+/* From the source: no more bytes. ok 0 closes at once, without close_notify
+ * (a truncated answer); the conn may be gone when this returns. */
+void		 conn_source_end(struct conn *, int);
+/* For programs' environment: the client's address, and the TLS version and
+ * cipher (NULL on plain TCP). */
+const char	*conn_client(const struct conn *);
+void		 conn_tls_info(const struct conn *, const char **, const char **);
+
 /* Graceful stop: called when the last connection is gone. */
 void	 conn_on_idle(void (*)(void));
 /* Closes (and logs) every connection still open. */

@@ -11,6 +11,7 @@
 #include "gemini.h"
 #include "searchpage.h"
 #include "upload.h"
+#include "program.h"
 #include "url.h"
 
 #define GEMINI_DEFAULT_PORT	1965
@@ -95,6 +96,22 @@ gemini_node(struct conn *c, const struct site *s, const struct node *n)
 	conn_finish(c);
 }
 
+/* A CGI program or FastCGI responder answers. */
+static void
+gemini_program(struct conn *c, const struct gemini_cfg *cfg,
+    const struct result *res, const struct url *u, const char *line)
+{
+	struct program_req	pr;
+
+	memset(&pr, 0, sizeof pr);
+	pr.router = cfg->router;
+	pr.res = res;
+	pr.url = line;
+	pr.url_path = u->path;
+	pr.query = u->has_query ? u->query : NULL;
+	program_serve(c, &pr);
+}
+
 /* The search page: a prompt without a query, the results with one. */
 static void
 gemini_search(struct conn *c, const struct site *s, const struct url *u,
@@ -175,20 +192,27 @@ gemini_result(struct conn *c, const struct url *u, const struct result *res)
 	case RESULT_CERT_INVALID:
 		gemini_reply(c, "62", "Certificate not valid");
 		break;
+	case RESULT_PROGRAM:	/* gemini_route() runs programs itself */
+		gemini_reply(c, "40", "Temporary failure");
+		break;
 	}
 }
 
 static void
-gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u)
+gemini_route(struct conn *c, const struct gemini_cfg *cfg, const struct url *u,
+    const char *line)
 {
 	struct peer	peer;
-	struct request	req = { u->host, NULL, u->path, u->has_query ? u->query : NULL,
-			    &peer };
+	struct request	req = { .host = u->host, .path = u->path,
+	    .query = u->has_query ? u->query : NULL, .peer = &peer };
 	struct result	res;
 
 	conn_peer(c, &peer);
 	router_resolve(cfg->router, &req, &res);
-	gemini_result(c, u, &res);
+	if (res.kind == RESULT_PROGRAM)
+		gemini_program(c, cfg, &res, u, line);
+	else
+		gemini_result(c, u, &res);
 }
 
 /* The URL's port and host against the connection's; -1 when answered 53. */
@@ -242,7 +266,7 @@ gemini_request(struct conn *c, char *line, size_t len, int crlf)
 	}
 	if (gemini_authority(c, cfg->router, &u) == -1)
 		return;
-	gemini_route(c, cfg, &u);
+	gemini_route(c, cfg, &u, line);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include "gopher.h"
 #include "gophermap.h"
 #include "searchpage.h"
+#include "program.h"
 #include "url.h"
 
 static void
@@ -130,12 +131,49 @@ gopher_search(struct conn *c, const struct site *s, const char *words,
 	gopher_send_menu(c, "1", &menu);
 }
 
+/*
+ * The search words of a type 7 request: after the TAB, up to the next.
+ * A Gopher+ marker ("$", "+", "!") is not a search; neither are words
+ * with control bytes. NUL-terminated in place; NULL when none.
+ */
+static const char *
+gopher_words(char *s, size_t len)
+{
+	char	*tab = memchr(s, '\t', len);
+	size_t	 i;
+
+	if (tab != NULL)
+		len = tab - s;
+	s[len] = '\0';
+	if (len == 0 || (len == 1 && strchr("$+!", s[0]) != NULL))
+		return NULL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return NULL;
+	return s;
+}
+
+static void
+gopher_program(struct conn *c, const struct gopher_cfg *cfg,
+    const struct request *req, const struct result *res)
+{
+	struct program_req	pr;
+
+	memset(&pr, 0, sizeof pr);
+	pr.router = cfg->router;
+	pr.res = res;
+	pr.gopher = 1;
+	pr.selector = req->selector;
+	pr.search = req->search;
+	program_serve(c, &pr);
+}
+
 static void
 gopher_request(struct conn *c, char *line, size_t len, int crlf)
 {
 	const struct gopher_cfg	*cfg = conn_frontend_arg(c);
-	char			 path[URL_MAX + 2], words[URL_MAX + 1], *tab, *end;
-	struct request		 req = { NULL, cfg->site, path, NULL, NULL };
+	char			 path[URL_MAX + 2], *tab;
+	struct request		 req = { .site = cfg->site, .path = path };
 	size_t			 i;
 
 	(void)crlf;
@@ -145,14 +183,11 @@ gopher_request(struct conn *c, char *line, size_t len, int crlf)
 		return;
 	}
 	if ((tab = memchr(line, '\t', len)) != NULL) {
-		/* Search words, up to a Gopher+ field if one follows. */
-		if ((end = memchr(tab + 1, '\t', line + len - tab - 1)) == NULL)
-			end = line + len;
-		memcpy(words, tab + 1, end - tab - 1);
-		words[end - tab - 1] = '\0';
-		req.query = words;
+		req.search = gopher_words(tab + 1, len - (tab + 1 - line));
 		len = tab - line;
+		*tab = '\0';
 	}
+	req.selector = line;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f) {
 			gopher_bad(c);
@@ -196,7 +231,10 @@ gopher_route(struct conn *c, const struct gopher_cfg *cfg,
 		gopher_error(c, cfg->gone, cfg->gone_len);
 		break;
 	case RESULT_SEARCH:
-		gopher_search(c, res.site, req->query, &res);
+		gopher_search(c, res.site, req->search, &res);
+		break;
+	case RESULT_PROGRAM:
+		gopher_program(c, cfg, req, &res);
 		break;
 	case RESULT_NOT_FOUND:
 		gopher_error(c, cfg->notfound, cfg->notfound_len);

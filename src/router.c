@@ -216,6 +216,58 @@ router_upload(const struct router *r, const struct request *req,
 	strlcpy(res->target, path, sizeof res->target);
 }
 
+/* The content tree's one answer programs need: is path an executable file? */
+static const struct node *
+router_program_node(const struct site *s, const char *path)
+{
+	const struct node	*n = store_find(s->store, path);
+
+	return n != NULL && (n->flags & NODE_EXEC) && n->kind != NODE_DIR ? n : NULL;
+}
+
+/*
+ * Beneath a cgi = yes prefix, the first component of the path that is an
+ * executable file runs, and what follows is PATH_INFO; other files are
+ * served as usual. Beneath a fastcgi prefix everything goes to the
+ * responder: SCRIPT_NAME is such a file if there is one, else the prefix.
+ */
+static int
+router_program(const struct site *s, const char *path, struct result *res)
+{
+	const struct path_rule	*pr;
+	const struct node	*n = NULL;
+	char			 comp[PATH_MAX_LEN + 2];
+	size_t			 i, len = strlen(path);
+
+	if (s->conf == NULL || (pr = path_rule_program(s->conf->paths,
+	    s->conf->npaths, path)) == NULL)
+		return 0;
+	for (i = 1; i <= len && n == NULL; i++) {
+		if (i < len && path[i] != '/')
+			continue;
+		memcpy(comp, path, i);
+		comp[i] = '\0';
+		if (path_under(pr->prefix, comp))
+			n = router_program_node(s, comp);
+	}
+	if (n == NULL && pr->cgi == 1)
+		return 0;
+	res->kind = RESULT_PROGRAM;
+	res->rule = pr;
+	res->node = n;
+	strlcpy(res->path, path, sizeof res->path);
+	if (n != NULL)
+		res->script_len = i - 1;
+	else {
+		res->script_len = strlen(pr->prefix);
+		if (res->script_len > 0 && pr->prefix[res->script_len - 1] == '/')
+			res->script_len--;
+		if (res->script_len > len)
+			res->script_len = len;
+	}
+	return 1;
+}
+
 void
 router_resolve(const struct router *r, const struct request *req,
     struct result *res)
@@ -232,7 +284,8 @@ router_resolve(const struct router *r, const struct request *req,
 		router_fail(res, RESULT_NOT_FOUND, "hidden");
 		return;
 	}
-	if (router_access(s, path, req->peer, res) || router_rule(s, path, res))
+	if (router_access(s, path, req->peer, res) || router_rule(s, path, res) ||
+	    router_program(s, path, res))
 		return;
 	if ((n = store_find(s->store, path)) != NULL) {
 		res->kind = RESULT_NODE;

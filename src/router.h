@@ -24,6 +24,9 @@ struct request {
 	const char		*path;	/* decoded, not yet canonical */
 	const char		*query;	/* NULL when absent */
 	const struct peer	*peer;	/* the client certificate; NULL: none */
+	/* Gopher, for programs: the selector, and the search words after TAB. */
+	const char		*selector;
+	const char		*search;
 };
 
 enum result_kind {
@@ -39,6 +42,7 @@ enum result_kind {
 	RESULT_CERT_REFUSED,	/* not listed, or a wrong token (61) */
 	RESULT_CERT_INVALID,	/* outside its validity dates (62) */
 	RESULT_UPLOAD,		/* router_upload: write target under rule */
+	RESULT_PROGRAM,		/* run a CGI program or ask a FastCGI responder */
 };
 
 struct result {
@@ -49,7 +53,11 @@ struct result {
 	int			 permanent;	/* MOVED */
 	int			 page;		/* SEARCH: from 1 */
 	const char		*reason;
-	const struct path_rule	*rule;		/* UPLOAD: the Titan rule */
+	const struct path_rule	*rule;		/* UPLOAD: the Titan rule; PROGRAM:
+						   cgi = yes or fastcgi */
+	/* PROGRAM: path[0..script_len) is SCRIPT_NAME, the rest PATH_INFO. */
+	char			 path[PATH_MAX_LEN + 2];	/* canonical */
+	size_t			 script_len;
 };
 
 struct router {

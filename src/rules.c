@@ -136,7 +136,7 @@ path_rule_titan(const struct path_rule *rules, int n, const char *path)
 
 /*
  * Asking for a client certificate costs a handshake about 5 %, so only
- * hosts that look at one ask. Extend this for CGI and FastCGI paths.
+ * hosts that look at one ask: certificate areas, Titan, CGI and FastCGI.
  */
 int
 host_wants_certs(const struct host_config *h)
@@ -144,7 +144,23 @@ host_wants_certs(const struct host_config *h)
 	int	i;
 
 	for (i = 0; h != NULL && i < h->npaths; i++)
-		if (has_area(&h->paths[i]) || h->paths[i].titan == 1)
+		if (has_area(&h->paths[i]) || h->paths[i].titan == 1 ||
+		    path_rule_program(h->paths, h->npaths, h->paths[i].prefix))
 			return 1;
 	return 0;
+}
+
+static int
+has_program(const struct path_rule *r)
+{
+	return r->cgi != -1 || r->fastcgi[0] != '\0';
+}
+
+/* The most specific rule saying cgi = yes/no or fastcgi; NULL unless it runs programs. */
+const struct path_rule *
+path_rule_program(const struct path_rule *rules, int n, const char *path)
+{
+	const struct path_rule	*r = path_rule_setting(rules, n, path, has_program);
+
+	return r != NULL && (r->cgi == 1 || r->fastcgi[0] != '\0') ? r : NULL;
 }

@@ -315,13 +315,21 @@ node_set_stat(struct node *n, const struct stat *st)
 	n->ino = st->st_ino;
 	n->dev = st->st_dev;
 	n->size = st->st_size;
+	if (S_ISREG(st->st_mode) && (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+		n->flags |= NODE_EXEC;
+	else
+		n->flags &= ~NODE_EXEC;
 }
 
 static int
 stat_same(const struct node *n, const struct stat *st)
 {
+	int	exec = S_ISREG(st->st_mode) &&
+		    (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+
 	return n->mtime == store_mtime(st) && n->ino == (uint64_t)st->st_ino &&
-	    n->dev == (uint64_t)st->st_dev && n->size == st->st_size;
+	    n->dev == (uint64_t)st->st_dev && n->size == st->st_size &&
+	    exec == ((n->flags & NODE_EXEC) != 0);
 }
 
 

@@ -28,6 +28,8 @@ enum store_proto {
 	STORE_GOPHER,
 };
 
+#define NODE_EXEC	0x04	/* an executable regular file: CGI may run it */
+
 /* One file or directory: metadata only; answers live in the cache. */
 struct node {
 	struct node	*next;		/* hash chain */
@@ -44,7 +46,7 @@ struct node {
 	unsigned char	 kind;		/* enum node_kind */
 	char		 gopher_type;	/* item type this node is served as */
 	unsigned char	 unlisted;	/* a directory whose listing is off */
-	unsigned char	 flags;
+	unsigned char	 flags;		/* NODE_EXEC, and the store's own */
 	char		 path[];	/* canonical: "/", "/dir/", "/a.gmi" */
 };
 

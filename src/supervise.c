@@ -24,6 +24,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "program.h"
 #include "supervise.h"
 #include "upload.h"
 #include "worker.h"
@@ -97,6 +98,7 @@ worker_child(int slot, int logw)
 	const struct config	*conf = sv.st->conf;
 	const char		*roots[CONFIG_MAX_HOSTS], *warn;
 	const char		*writable[CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS];
+	const char		*exec[CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS];
 	struct confine		 cf;
 	struct conn_limits	 lim;
 	char			 err[512];
@@ -127,6 +129,9 @@ worker_child(int slot, int logw)
 	cf.nwritable = upload_dirs(conf, writable, CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS);
 	signal(SIGXFSZ, SIG_IGN);	/* a full file system is an upload's EFBIG */
 	cf.landlock = conf->confine;
+	cf.exec = exec;
+	cf.nexec = program_prepare(sv.st->sites, sv.st->nsites, conf->chroot,
+	    exec, CONFIG_MAX_HOSTS * CONFIG_MAX_PATHS);
 	if (confine_worker(&cf, err, sizeof err, &warn) == -1)
 		fatalx("worker: %s", err);
 	store_cache_budget((size_t)(conf->cache_size / sv.nworkers));

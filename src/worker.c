@@ -14,6 +14,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "ticketkeys.h"
+#include "program.h"
 #include "worker.h"
 
 #define STOP_GRACE	5
@@ -186,6 +187,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	conn_setup(base, lim);
 	ratelimit_setup(st);
 	ticketkeys_use(&st->conf->tickets);
+	program_setup(base, st->conf->cgi_timeout, st->conf->cgi_max);
 	log_buffered(base);
 	worker_watch(st);
 	nlisteners = n;
@@ -202,6 +204,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	    event_add(sigusr2, NULL) == -1)
 		fatalx("cannot install signal handlers");
 	event_base_dispatch(base);
+	program_stop();		/* no program outlives its worker */
 	log_sync();
 	event_free(sigterm);
 	event_free(sigint);

@@ -19,7 +19,7 @@ BENCH_ALLFLAGS	 = $(BENCH_CFLAGS) -std=c11 -D_GNU_SOURCE $(BENCH_WARN) \
 		   $(shell pkg-config --cflags $(BENCH_PKGS) 2>/dev/null)
 BENCH_LIBS	 = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 BENCH_BINS	 = $(BENCH_DIR)/loadgen $(BENCH_DIR)/refserver $(BENCH_DIR)/reftcp \
-		   $(BENCH_DIR)/tlsfloor
+		   $(BENCH_DIR)/tlsfloor $(BENCH_DIR)/fcgiresp
 BENCH_PY	 = python3 $(BENCH_DIR)/bench.py
 BENCH_ENV	 = $(if $(BENCH_ROUNDS),BENCH_ROUNDS=$(BENCH_ROUNDS)) \
 		   $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS))
@@ -45,6 +45,9 @@ $(BENCH_DIR)/tlsfloor: $(BENCH_DIR)/tlsfloor.c $(BENCH_DIR)/refbody.c \
     $(BENCH_DIR)/refbody.h
 	$(BENCH_CC) $(BENCH_ALLFLAGS) -o $@ $(BENCH_DIR)/tlsfloor.c \
 	    $(BENCH_DIR)/refbody.c $(BENCH_LIBS)
+
+$(BENCH_DIR)/fcgiresp: $(BENCH_DIR)/fcgiresp.c
+	$(BENCH_CC) $(BENCH_ALLFLAGS) -o $@ $<
 
 bench: bench-build tulpar
 	$(BENCH_ENV) TULPAR=./tulpar $(BENCH_PY)

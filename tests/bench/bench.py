@@ -728,15 +728,17 @@ def report_hold(t, hold):
            " ".join(HOLD_FLAGS)))
 
 
-def report(b, res, mem, hold, extra=(), rate=None):
+def report(b, res, mem, hold, extra=(), rate=None, adders=()):
     t = Table()
     report_throughput(t, res)
     report_clients(t, res)
     report_memory(t, mem)
     if hold is not None:
         report_hold(t, hold)
-    for row in extra:  # rows of the suites in other files (EXTRAS)
+    for row in extra:  # rows of the suites in other files (extras())
         t.add(**row)
+    for add_rows in adders:  # cgibench.py adds its own
+        add_rows(t)
     if rate is not None:
         ratebench.report(t, sys.modules[__name__], rate)
     print()
@@ -777,8 +779,11 @@ def full(b):
     extra = []
     for mod in extras():
         extra += mod.rows(b, ROUNDS, SECONDS)
+    # Hook: programs (CGI, FastCGI, Molly Brown), in tests/bench/cgibench.py.
+    import cgibench
+    adders = [cgibench.measure(b, ROUNDS, SECONDS)]
     rate = ratebench.measure(b, sys.modules[__name__], ROUNDS, SECONDS)
-    fails = report(b, res, mem, hold, extra, rate)
+    fails = report(b, res, mem, hold, extra, rate, adders)
     return 1 if fails and os.environ.get("BENCH_STRICT") == "1" else 0
 
 

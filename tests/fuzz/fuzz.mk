@@ -21,7 +21,7 @@ FUZZ_CRASHES	?= /tmp/tulpar-fuzz-crashes
 FUZZ_FLAGS	?=
 
 FUZZ_DIR	 = tests/fuzz
-FUZZ_NAMES	 = url path selector gophermap listen proxy config atom hostname search titan ratelimit
+FUZZ_NAMES	 = url path selector gophermap listen proxy config atom hostname search titan ratelimit cgihdr fcgi
 FUZZ_WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wpointer-arith -Wcast-qual -Wsign-compare
 FUZZ_CFLAGS	 = -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Isrc
@@ -39,6 +39,9 @@ FUZZ_SRC_selector  = router rules access peer store storewatch storecheck blob \
 		     search gophermap gemtext buf mime path url log compat hostname
 FUZZ_SRC_listen	   = listen conn blob peer proxy log url compat tls ratelimit ticketkeys
 FUZZ_SRC_proxy	   = proxy
+FUZZ_SRC_cgihdr	   = cgihdr url compat
+FUZZ_SRC_fcgi	   = fcgi cgi log compat
+FUZZ_LIBS_fcgi	   = $(FUZZ_PKG_LIBS)
 FUZZ_SRC_search	   = search gemtext buf url compat
 FUZZ_SRC_atom	   = atom gemtext buf url compat
 FUZZ_SRC_hostname  = hostname compat

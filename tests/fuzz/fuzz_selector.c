@@ -239,6 +239,10 @@ route(struct request *req, int hops)
 		break;
 	case RESULT_UPLOAD:
 		FUZZ_ASSERT(0, "router_resolve answered an upload");
+		break;
+	case RESULT_PROGRAM:	/* only beneath a cgi or fastcgi [path] */
+		FUZZ_ASSERT(res.rule != NULL && res.script_len <= strlen(res.path),
+		    "program result without its rule or SCRIPT_NAME");
 	}
 }
 

@@ -1,6 +1,9 @@
 /* Unit tests for src/config.c: the configuration file parser. */
 #include "unit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "config.h"
 
 #define EXAMPLE_FILE	"docs/examples/tulpar.conf"
@@ -1010,6 +1013,84 @@ test_example_file(void **state)
 	free(c);
 }
 
+/* cgi = yes, fastcgi, cgi_timeout and cgi_max: values and defaults. */
+static void
+test_programs(void **state)
+{
+	struct config		*c;
+	const struct path_rule	*r;
+	struct sockaddr_in	*in;
+
+	(void)state;
+	c = PARSE_OK(HOST_A "[path a.example /cgi/]\ncgi = yes\ncgi_timeout = 5\n"
+	    "cgi_max = 3\n[path a.example /app]\nfastcgi = unix:/run/app.sock\n"
+	    "[path a.example /tcp/]\nfastcgi = 127.0.0.1:9000\n"
+	    "[path a.example /v6/]\nfastcgi = [::1]:9001\n"
+	    "[path a.example /lh/]\nfastcgi = localhost:9002\n"
+	    "[path a.example /cgi/off/]\ncgi = no\n");
+	assert_int_equal(c->cgi_timeout, 10);
+	assert_int_equal(c->cgi_max, 16);
+	r = &c->hosts[0].paths[0];
+	assert_int_equal(r->cgi, 1);
+	assert_int_equal(r->cgi_timeout, 5);
+	assert_int_equal(r->cgi_max, 3);
+	assert_string_equal(r->fastcgi, "");
+	r = &c->hosts[0].paths[1];
+	assert_int_equal(r->cgi, -1);
+	assert_string_equal(r->fastcgi, "unix:/run/app.sock");
+	assert_int_equal(r->fcgi_addr.ss_family, AF_UNIX);
+	r = &c->hosts[0].paths[2];
+	in = (struct sockaddr_in *)&c->hosts[0].paths[2].fcgi_addr;
+	assert_int_equal(in->sin_family, AF_INET);
+	assert_int_equal(ntohs(in->sin_port), 9000);
+	assert_int_equal(c->hosts[0].paths[3].fcgi_addr.ss_family, AF_INET6);
+	assert_int_equal(c->hosts[0].paths[4].fcgi_addr.ss_family, AF_INET);
+	assert_int_equal(c->hosts[0].paths[5].cgi, 0);
+	/* The most specific rule decides; cgi = no turns a subtree off. */
+	r = c->hosts[0].paths;
+	assert_ptr_equal(path_rule_program(r, 6, "/cgi/x"), &r[0]);
+	assert_null(path_rule_program(r, 6, "/cgi/off/x"));
+	assert_ptr_equal(path_rule_program(r, 6, "/app/x"), &r[1]);
+	assert_null(path_rule_program(r, 6, "/other"));
+	free(c);
+	c = PARSE_OK("[server]\ncgi_timeout = 60\ncgi_max = 1\n" HOST_A);
+	assert_int_equal(c->cgi_timeout, 60);
+	assert_int_equal(c->cgi_max, 1);
+	free(c);
+}
+
+static void
+test_programs_bad(void **state)
+{
+	(void)state;
+	PARSE_BAD(HOST_A "[path a.example /c/]\ncgi = maybe\n", 4, "cgi");
+	PARSE_BAD(HOST_A "[path a.example /c/]\ncgi = yes\nfastcgi = unix:/s\n",
+	    5, "only one of cgi = yes and fastcgi");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = unix:/s\ncgi = yes\n",
+	    5, "only one of cgi = yes and fastcgi");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = unix:rel\n", 4,
+	    "invalid fastcgi address");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = 127.0.0.1\n", 4,
+	    "invalid fastcgi address");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = 127.0.0.1:0\n", 4,
+	    "invalid fastcgi address");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = 127.0.0.1:70000\n", 4,
+	    "invalid fastcgi address");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = example.org:9000\n", 4,
+	    "invalid fastcgi address");
+	PARSE_BAD(HOST_A "[path a.example /c/]\nfastcgi = unix:/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 4,
+	    "invalid fastcgi address");
+	PARSE_BAD(HOST_A "[path a.example /c/]\ncgi_timeout = 0\n", 4, "cgi_timeout");
+	PARSE_BAD(HOST_A "[path a.example /c/]\ncgi_max = 2000\n", 4, "cgi_max");
+	PARSE_BAD("[server]\ncgi_timeout = 3601\n" HOST_A, 2, "cgi_timeout");
+	PARSE_BAD("[server]\ncgi_max = x\n" HOST_A, 2, "cgi_max");
+	PARSE_BAD(HOST_A "cgi = yes\n", 3, "unknown key 'cgi'");
+	PARSE_BAD(HOST_A "[path a.example /c/]\ncgi = yes\ncgi = no\n", 5,
+	    "duplicate key 'cgi'");
+}
+
 /* The EXAMPLES section of the man page parses too. */
 static void
 test_man_page_example(void **state)
@@ -1091,6 +1172,8 @@ main(void)
 		cmocka_unit_test_teardown(test_load_nul, unit_tmp_teardown),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_man_page_example),
+		cmocka_unit_test(test_programs),
+		cmocka_unit_test(test_programs_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

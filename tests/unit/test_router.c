@@ -246,7 +246,7 @@ menu_ok_at(const struct view *n, const char *file, int line)
 
 #define MENU_OK(n)	menu_ok_at((n), __FILE__, __LINE__)
 
-/* ---- snapshot over the fixture tree ---- */
+/* ---- the store over the fixture tree ---- */
 
 static void
 test_root_dir(void **state)
@@ -1027,6 +1027,96 @@ test_route_query_ignored(void **state)
 	    __FILE__, __LINE__);
 }
 
+/* cgi = yes: the first executable component runs, the rest is PATH_INFO. */
+static void
+test_programs(void **state)
+{
+	static struct host_config	 hc;
+	struct store			*s;
+	struct site			 site;
+	struct router			 r = { &site, 1 };
+	struct request			 req;
+	struct result			 res;
+	char				*dir, path[512], err[512];
+
+	(void)state;
+	dir = unit_mkdtemp();
+	unit_write_str(dir, "index.gmi", "# Root\n");
+	unit_mkdir(dir, "cgi");
+	unit_mkdir(dir, "cgi/sub");
+	unit_mkdir(dir, "app");
+	unit_write_str(dir, "cgi/run", "#!/bin/sh\n");
+	unit_write_str(dir, "cgi/sub/deep", "#!/bin/sh\n");
+	unit_write_str(dir, "cgi/data.txt", "text\n");
+	unit_write_str(dir, "cgi/.hidden", "#!/bin/sh\n");
+	unit_write_str(dir, "outside", "#!/bin/sh\n");
+	unit_write_str(dir, "app/prog", "#!/bin/sh\n");
+	unit_join(path, sizeof path, dir, "cgi/run");
+	chmod(path, 0755);
+	unit_join(path, sizeof path, dir, "cgi/sub/deep");
+	chmod(path, 0755);
+	unit_join(path, sizeof path, dir, "cgi/.hidden");
+	chmod(path, 0755);
+	unit_join(path, sizeof path, dir, "outside");
+	chmod(path, 0755);
+	unit_join(path, sizeof path, dir, "app/prog");
+	chmod(path, 0755);
+	memset(&hc, 0, sizeof hc);
+	hc.npaths = 2;
+	strcpy(hc.paths[0].prefix, "/cgi/");
+	hc.paths[0].cgi = 1;
+	strcpy(hc.paths[1].prefix, "/app/");
+	hc.paths[1].cgi = -1;
+	strcpy(hc.paths[1].fastcgi, "unix:/x");
+	if ((s = load(dir, NULL, err, sizeof err)) == NULL)
+		fail_msg("store_load: %s", err);
+	memset(&site, 0, sizeof site);
+	site.name = "localhost";
+	site.conf = &hc;
+	site.store = s;
+	memset(&req, 0, sizeof req);
+	req.site = &site;
+
+	req.path = "/cgi/run/a//b";
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_PROGRAM);
+	assert_ptr_equal(res.rule, &hc.paths[0]);
+	assert_string_equal(res.path, "/cgi/run/a/b");
+	assert_int_equal(res.script_len, strlen("/cgi/run"));
+	assert_true(res.node->flags & NODE_EXEC);
+	assert_string_equal(res.node->path, "/cgi/run");
+	req.path = "/cgi/run";
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_PROGRAM);
+	assert_int_equal(res.script_len, strlen("/cgi/run"));
+	req.path = "/cgi/sub/deep/x";
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_PROGRAM);
+	assert_int_equal(res.script_len, strlen("/cgi/sub/deep"));
+	req.path = "/cgi/data.txt";		/* not executable: served */
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_NODE);
+	req.path = "/cgi/.hidden";		/* dotfiles are never programs */
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_NOT_FOUND);
+	req.path = "/cgi/none/x";
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_NOT_FOUND);
+	req.path = "/outside";			/* executable, not beneath a prefix */
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_NODE);
+	req.path = "/app/prog/i";		/* FastCGI: a file names the script */
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_PROGRAM);
+	assert_int_equal(res.script_len, strlen("/app/prog"));
+	req.path = "/app/virtual/i";		/* ... else the prefix does */
+	router_resolve(&r, &req, &res);
+	assert_int_equal(res.kind, RESULT_PROGRAM);
+	assert_null(res.node);
+	assert_int_equal(res.script_len, strlen("/app"));
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -1049,6 +1139,7 @@ main(void)
 		cmocka_unit_test(test_missing_root),
 		cmocka_unit_test_teardown(test_large_file, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_symlink_outside_root, unit_tmp_teardown),
+		cmocka_unit_test_teardown(test_programs, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_symlink_inside_root, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_symlink_loop, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_symlink_dir_to_parent, unit_tmp_teardown),

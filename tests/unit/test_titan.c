@@ -411,7 +411,7 @@ router_teardown(void **state)
 static enum result_kind
 resolve(const char *path, const struct peer *p)
 {
-	struct request	req = { "localhost", NULL, path, NULL, p };
+	struct request	req = { .host = "localhost", .path = path, .peer = p };
 	struct result	res;
 
 	router_resolve(&ROUTER, &req, &res);
@@ -421,7 +421,7 @@ resolve(const char *path, const struct peer *p)
 static enum result_kind
 upload(const char *path, const struct peer *p, const char *token)
 {
-	struct request	req = { "localhost", NULL, path, NULL, p };
+	struct request	req = { .host = "localhost", .path = path, .peer = p };
 	struct result	res;
 
 	router_upload(&ROUTER, &req, token, &res);
