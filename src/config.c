@@ -140,6 +140,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_PATH, "gone", cfg_action, FIELD(path_rule, target), PATH_GONE, 0 },
 	{ SEC_PATH, "lang", cfg_lang, FIELD(path_rule, lang), 0, 0 },
 	{ SEC_PATH, "listing", cfg_bool, FIELD(path_rule, listing), 0, 0 },
+	{ SEC_PATH, "atom", cfg_bool, FIELD(path_rule, atom), 0, 0 },
 	{ SEC_PATH, "require_certificate", cfg_bool, FIELD(path_rule, require_cert), 0, 0 },
 	{ SEC_PATH, "allow_certificates", cfg_certs, FIELD(path_rule, certs), 0, 0 },
 	{ SEC_PATH, "allow_certificates_file", cfg_str, FIELD(path_rule, certs_file), 0, 0 },
@@ -855,6 +856,7 @@ config_open_path(struct config_ctx *ctx, char **words, int nwords)
 	ctx->path = &h->paths[h->npaths++];
 	memset(ctx->path, 0, sizeof *ctx->path);
 	ctx->path->listing = -1;
+	ctx->path->atom = -1;
 	ctx->path->titan = -1;
 	ctx->path->titan_max = -1;
 	ctx->path->cgi = -1;

@@ -36,6 +36,7 @@ struct path_rule {
 	char			 target[256];	/* redirects: a URL or an absolute path */
 	char			 lang[65];	/* "" when not set */
 	int			 listing;	/* -1 unset, 0 off, 1 on */
+	int			 atom;		/* Atom feeds: -1 unset, 0 off, 1 on */
 	struct mime_override	 mime[CONFIG_MAX_MIME];
 	int			 nmime;
 	/* Certificate areas and Titan (access.c, titan.c). */
@@ -133,6 +134,8 @@ const struct path_rule *path_rule_find(const struct path_rule *, int,
 const char	*path_rule_lang(const struct path_rule *, int, const char *,
 		    const char *);
 int		 path_rule_listing(const struct path_rule *, int, const char *, int);
+/* 0 if a [path] says atom = no for path, else 1. */
+int		 path_rule_atom(const struct path_rule *, int, const char *);
 const char	*path_rule_mime(const struct path_rule *, int, const char *);
 /* The certificate area covering path (reads), or NULL; see access.h. */
 const struct path_rule *path_rule_area(const struct path_rule *, int,

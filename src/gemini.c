@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "feed.h"
 #include "gemini.h"
 #include "searchpage.h"
 #include "upload.h"
@@ -154,6 +155,32 @@ gemini_search(struct conn *c, const struct site *s, const struct url *u,
 	conn_finish(c);
 }
 
+/* DIR/atom.xml: the Atom feed of the directory's gemfeed page, else 51. */
+static void
+gemini_feed(struct conn *c, const struct url *u, const struct result *res)
+{
+	char		 base[URL_MAX + 1], enc[3 * PATH_MAX_LEN + 4], port[16] = "";
+	struct buf	 b;
+	int		 n;
+
+	if (u->port != -1)
+		snprintf(port, sizeof port, ":%d", u->port);
+	n = url_encode_path(res->node->path, enc, sizeof enc) == -1 ? -1 :
+	    snprintf(base, sizeof base, "gemini://%s%s%s", u->host, port, enc);
+	buf_init(&b);
+	buf_adds(&b, "20 application/atom+xml\r\n");
+	if (n < 0 || (size_t)n >= sizeof base ||
+	    feed_render(res->site->store, res->node, base, &b) == -1 || b.failed) {
+		buf_free(&b);
+		gemini_reply(c, "51", "Not found");
+		return;
+	}
+	conn_set_status(c, "20");
+	conn_send_copy(c, b.data, b.len);
+	buf_free(&b);
+	conn_finish(c);
+}
+
 void
 gemini_result(struct conn *c, const struct url *u, const struct result *res)
 {
@@ -182,6 +209,9 @@ gemini_result(struct conn *c, const struct url *u, const struct result *res)
 		break;
 	case RESULT_SEARCH:
 		gemini_search(c, res->site, u, res);
+		break;
+	case RESULT_FEED:
+		gemini_feed(c, u, res);
 		break;
 	case RESULT_CERT_NEEDED:
 		gemini_reply(c, "60", "Client certificate required");

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "feed.h"
 #include "gopher.h"
 #include "gophermap.h"
 #include "searchpage.h"
@@ -168,6 +169,30 @@ gopher_program(struct conn *c, const struct gopher_cfg *cfg,
 	program_serve(c, &pr);
 }
 
+/* DIR/atom.xml: the feed, a text item, its links to the Gemini pages. */
+static void
+gopher_feed(struct conn *c, const struct gopher_cfg *cfg,
+    const struct result *res)
+{
+	char		 base[URL_MAX + 1], enc[3 * PATH_MAX_LEN + 4], port[16] = "";
+	struct buf	 b;
+	int		 n;
+
+	if (cfg->router->gemini_port != 1965)
+		snprintf(port, sizeof port, ":%d", cfg->router->gemini_port);
+	n = url_encode_path(res->node->path, enc, sizeof enc) == -1 ? -1 :
+	    snprintf(base, sizeof base, "gemini://%s%s%s", res->site->name, port,
+	    enc);
+	buf_init(&b);
+	if (n < 0 || (size_t)n >= sizeof base ||
+	    feed_render(res->site->store, res->node, base, &b) == -1) {
+		buf_free(&b);
+		gopher_error(c, cfg->notfound, cfg->notfound_len);
+		return;
+	}
+	gopher_send_menu(c, "0", &b);
+}
+
 static void
 gopher_request(struct conn *c, char *line, size_t len, int crlf)
 {
@@ -232,6 +257,9 @@ gopher_route(struct conn *c, const struct gopher_cfg *cfg,
 		break;
 	case RESULT_SEARCH:
 		gopher_search(c, res.site, req->search, &res);
+		break;
+	case RESULT_FEED:
+		gopher_feed(c, cfg, &res);
 		break;
 	case RESULT_PROGRAM:
 		gopher_program(c, cfg, req, &res);

@@ -119,6 +119,27 @@ router_search(const struct site *s, const char *path, struct result *res)
 	return 1;
 }
 
+/* "DIR/atom.xml" where no such file is: the feed of DIR's gemfeed page. */
+static int
+router_feed(const struct site *s, const char *path, struct result *res)
+{
+	const char		*name = strrchr(path, '/') + 1;
+	char			 dir[PATH_MAX_LEN + 2];
+	const struct node	*n;
+
+	if (strcmp(name, "atom.xml") != 0 || (size_t)(name - path) >= sizeof dir)
+		return 0;
+	memcpy(dir, path, name - path);
+	dir[name - path] = '\0';
+	if ((n = store_find(s->store, dir)) == NULL || n->kind != NODE_DIR ||
+	    (s->conf != NULL &&
+	    !path_rule_atom(s->conf->paths, s->conf->npaths, path)))
+		return 0;
+	res->kind = RESULT_FEED;
+	res->node = n;
+	return 1;
+}
+
 /* The result of a certificate decision; 1 if it refuses. */
 static int
 router_verdict(enum access_verdict v, struct result *res)
@@ -292,7 +313,7 @@ router_resolve(const struct router *r, const struct request *req,
 		res->node = n;
 		return;
 	}
-	if (router_search(s, path, res))
+	if (router_search(s, path, res) || router_feed(s, path, res))
 		return;
 	len = strlen(path);
 	if (path[len - 1] != '/') {

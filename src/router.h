@@ -38,6 +38,7 @@ enum result_kind {
 	RESULT_BAD_REQUEST,	/* reason says why */
 	RESULT_OTHER_HOST,	/* a host we do not serve */
 	RESULT_SEARCH,		/* the host's search page: page, target = words */
+	RESULT_FEED,		/* DIR/atom.xml: node is DIR (feed.c finds the page) */
 	RESULT_CERT_NEEDED,	/* a certificate area: no certificate (60) */
 	RESULT_CERT_REFUSED,	/* not listed, or a wrong token (61) */
 	RESULT_CERT_INVALID,	/* outside its validity dates (62) */
@@ -63,6 +64,7 @@ struct result {
 struct router {
 	const struct site	*sites;		/* sites[0] is the default */
 	int			 nsites;
+	int			 gemini_port;	/* for gemini:// links made over Gopher */
 };
 
 const struct site *router_site(const struct router *, const char *);

@@ -71,6 +71,20 @@ path_rule_listing(const struct path_rule *rules, int n, const char *path,
 	return r != NULL ? r->listing : fallback;
 }
 
+static int
+has_atom(const struct path_rule *r)
+{
+	return r->atom != -1;
+}
+
+int
+path_rule_atom(const struct path_rule *rules, int n, const char *path)
+{
+	const struct path_rule	*r = path_rule_setting(rules, n, path, has_atom);
+
+	return r != NULL ? r->atom : 1;
+}
+
 /* A MIME override for the path's extension, from the most specific rule. */
 const char *
 path_rule_mime(const struct path_rule *rules, int n, const char *path)

@@ -186,6 +186,7 @@ state_build(struct state *st, struct config *conf, int dry_run,
 	}
 	st->router.sites = st->sites;
 	st->router.nsites = st->nsites;
+	st->router.gemini_port = conf->gemini.port;
 	for (i = 0; i < st->nsites; i++)
 		if (st->sites[i].ctx != NULL) {
 			SSL_CTX_set_tlsext_servername_callback(st->sites[i].ctx, site_sni);

@@ -50,6 +50,8 @@ CLIENTS = re.compile(r"\b(Lagrange|Amfora|Kristall|Bombadillo|lynx|sacc)\b",
 # Pages tulpar makes itself rather than reads from the tree: the search
 # (`search = /search`, on when tulpar runs from flags, as `make run` does).
 SERVED = {"/search"}
+# ... and beside a gemfeed page (a page of dated links): its Atom feed.
+SERVED_BESIDE = {"atom.xml"}
 
 
 class Capsule:
@@ -128,7 +130,8 @@ def check_page(c, page, text):
         c.tally.check(urlsplit(url).path.rsplit("/", 1)[-1] != "index.gmi",
                       f"{name}: link {url!r} names an index.gmi (link the "
                       "directory, / for the home page)")
-        if urlsplit(url).path in SERVED:
+        if urlsplit(url).path in SERVED or \
+                urlsplit(url).path.rsplit("/", 1)[-1] in SERVED_BESIDE:
             c.tally.check(True, f"{name}: link {url!r} is served by tulpar")
             continue
         target, why = c.resolve(page, url)

@@ -237,6 +237,13 @@ route(struct request *req, int hops)
 	case RESULT_OTHER_HOST:
 		FUZZ_ASSERT(0, "Gopher request sent to another host");
 		break;
+	case RESULT_SEARCH:	/* the fixture host has no search */
+		FUZZ_ASSERT(0, "a search without a search path");
+		break;
+	case RESULT_FEED:
+		FUZZ_ASSERT(res.node != NULL && res.node->kind == NODE_DIR,
+		    "a feed not of a directory");
+		break;
 	case RESULT_UPLOAD:
 		FUZZ_ASSERT(0, "router_resolve answered an upload");
 		break;

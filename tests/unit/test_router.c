@@ -987,7 +987,7 @@ static void
 test_route_idna_host(void **state)
 {
 	struct site	site;
-	struct router	r = { &site, 1 };
+	struct router	r = { &site, 1, 1965 };
 
 	(void)state;
 	memset(&site, 0, sizeof(site));
@@ -1034,7 +1034,7 @@ test_programs(void **state)
 	static struct host_config	 hc;
 	struct store			*s;
 	struct site			 site;
-	struct router			 r = { &site, 1 };
+	struct router			 r = { &site, 1, 1965 };
 	struct request			 req;
 	struct result			 res;
 	char				*dir, path[512], err[512];

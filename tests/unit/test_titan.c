@@ -367,7 +367,7 @@ test_certs_file(void **state)
 
 static struct config	*RC;
 static struct site	 SITE;
-static struct router	 ROUTER = { &SITE, 1 };
+static struct router	 ROUTER = { &SITE, 1, 1965 };
 
 static int
 router_setup(void **state)
