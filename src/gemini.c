@@ -113,6 +113,21 @@ gemini_program(struct conn *c, const struct gemini_cfg *cfg,
 	program_serve(c, &pr);
 }
 
+/* An answer made for this request, its status line first; 40 if memory ran out. */
+static void
+gemini_send_built(struct conn *c, struct buf *b)
+{
+	if (b->failed) {
+		buf_free(b);
+		gemini_reply(c, "40", "Temporary failure");
+		return;
+	}
+	conn_set_status(c, "20");
+	conn_send_copy(c, b->data, b->len);
+	buf_free(b);
+	conn_finish(c);
+}
+
 /* The search page: a prompt without a query, the results with one. */
 static void
 gemini_search(struct conn *c, const struct site *s, const struct url *u,
@@ -144,15 +159,7 @@ gemini_search(struct conn *c, const struct site *s, const struct url *u,
 		gemini_bad(c, errstr);
 		return;
 	}
-	if (b.failed) {
-		buf_free(&b);
-		gemini_reply(c, "40", "Temporary failure");
-		return;
-	}
-	conn_set_status(c, "20");
-	conn_send_copy(c, b.data, b.len);
-	buf_free(&b);
-	conn_finish(c);
+	gemini_send_built(c, &b);
 }
 
 /* DIR/atom.xml: the Atom feed of the directory's gemfeed page, else 51. */
@@ -170,15 +177,12 @@ gemini_feed(struct conn *c, const struct url *u, const struct result *res)
 	buf_init(&b);
 	buf_adds(&b, "20 application/atom+xml\r\n");
 	if (n < 0 || (size_t)n >= sizeof base ||
-	    feed_render(res->site->store, res->node, base, &b) == -1 || b.failed) {
+	    feed_render(res->site->store, res->node, base, &b) == -1) {
 		buf_free(&b);
 		gemini_reply(c, "51", "Not found");
 		return;
 	}
-	conn_set_status(c, "20");
-	conn_send_copy(c, b.data, b.len);
-	buf_free(&b);
-	conn_finish(c);
+	gemini_send_built(c, &b);
 }
 
 void
