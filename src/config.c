@@ -488,21 +488,29 @@ cfg_action(struct config_ctx *ctx, const struct config_key *k, const char *v)
  * search = off, or the path of the search page: absolute, canonical, not
  * "/" itself, no trailing slash, no dotfile (those are never served).
  */
+int
+config_search_ok(const char *v)
+{
+	char		 canon[256];
+	const char	*errstr;
+
+	return v[0] == '/' && !config_has_ctl(v) && strchr(v, '\t') == NULL &&
+	    strchr(v, '?') == NULL && strchr(v, ' ') == NULL &&
+	    path_canon(v, canon, sizeof canon, &errstr) == 0 &&
+	    strcmp(canon, v) == 0 && strcmp(v, "/") != 0 &&
+	    v[strlen(v) - 1] != '/' && !path_hidden(v);
+}
+
 static int
 cfg_search(struct config_ctx *ctx, const struct config_key *k, const char *v)
 {
-	char		 canon[256], q[80];
-	const char	*errstr;
+	char		 q[80];
 
 	if (strcmp(v, "off") == 0) {
 		ctx->host->search[0] = '\0';
 		return 0;
 	}
-	if (v[0] != '/' || config_has_ctl(v) || strchr(v, '\t') != NULL ||
-	    strchr(v, '?') != NULL || strchr(v, ' ') != NULL ||
-	    path_canon(v, canon, sizeof canon, &errstr) == -1 ||
-	    strcmp(canon, v) != 0 || strcmp(v, "/") == 0 ||
-	    v[strlen(v) - 1] == '/' || path_hidden(v))
+	if (!config_search_ok(v))
 		return config_fail(ctx, ctx->lineno, "invalid search path '%s' "
 		    "(want off, or a canonical absolute path such as /search, "
 		    "without spaces, '?' or a trailing slash)",

@@ -121,6 +121,8 @@ int	config_parse(const char *, const char *, struct config *, char *, size_t);
 /* The checks the parser applies to a host name and a lang; -H and -L use them too. */
 int	config_hostname_ok(const char *);
 int	config_lang_ok(const char *);
+/* A search page's path: absolute, canonical, not "/", no slash at the end. */
+int	config_search_ok(const char *);
 
 /* Resets everything to its default (the parser starts from this). */
 void	config_defaults(struct config *);

@@ -56,6 +56,7 @@ struct options {
 	const char	*host;
 	const char	*certdir;
 	const char	*lang;
+	const char	*search;
 	const char	*gemini;
 	const char	*gopher;
 	int		 timeout;
@@ -72,6 +73,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: tulpar [-hn] [-c file] [-d root] [-H hostname] "
 	    "[-G [addr:]port] [-P [addr:]port|off] [-T certdir] [-L lang] "
+	    "[-S path|off] "
 	    "[-t seconds] [-m max-connections] [-w workers]\n"
 	    "  -c file            configuration file; flags override it "
 	    "(default: none)\n"
@@ -81,6 +83,7 @@ usage(FILE *f)
 	    "  -P [addr:]port|off Gopher listener (default: 70)\n"
 	    "  -T certdir         certificate directory (default: ./certs)\n"
 	    "  -L lang            lang of text/gemini answers (default: none)\n"
+	    "  -S path|off        the search page (default: /search)\n"
 	    "  -t seconds         time for handshake and request (default: %d)\n"
 	    "  -m max-connections connections at once (default: %d)\n"
 	    "  -w workers         worker processes (default: one per usable "
@@ -129,7 +132,7 @@ parse_options(int argc, char **argv, struct options *o)
 			exit(0);
 		}
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":hnc:d:H:G:P:T:L:t:m:w:")) != -1) {
+	while ((ch = getopt(argc, argv, ":hnc:d:H:G:P:T:L:S:t:m:w:")) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -165,6 +168,12 @@ parse_options(int argc, char **argv, struct options *o)
 			if (!config_lang_ok(optarg))
 				fatalx("invalid language %s", optarg);
 			o->lang = optarg;
+			break;
+		case 'S':
+			if (strcmp(optarg, "off") != 0 && !config_search_ok(optarg))
+				fatalx("invalid search path %s (want off, or an "
+				    "absolute path such as /search)", optarg);
+			o->search = optarg;
 			break;
 		case 't':
 			o->timeout = parse_number(optarg, 1, 3600, "timeout");
@@ -206,7 +215,9 @@ apply_options(const struct options *o, struct config *c, char *err, size_t errsz
 
 	if ((o->root && copy(h->root, o->root, sizeof h->root, "root", err, errsz)) ||
 	    (o->host && copy(h->name, o->host, sizeof h->name, "hostname", err, errsz)) ||
-	    (o->lang && copy(h->lang, o->lang, sizeof h->lang, "lang", err, errsz)))
+	    (o->lang && copy(h->lang, o->lang, sizeof h->lang, "lang", err, errsz)) ||
+	    (o->search && copy(h->search, strcmp(o->search, "off") == 0 ? "" :
+	    o->search, sizeof h->search, "search", err, errsz)))
 		return -1;
 	if (o->certdir && (copy(h->certdir, o->certdir, sizeof h->certdir,
 	    "cert dir", err, errsz) || copy(c->certdir, o->certdir,

@@ -163,6 +163,20 @@ r=$(goph_sel /search/2/zebra)
 expect_eq "Gopher: that selector serves page 2" 5 "$(printf '%s' "$r" | grep -c $'^1Zebra page')"
 stop_tulpar
 
+# The flag: -S path, -S off, and a bad path refused.
+start_tulpar -d "$TMP/many" -S /find || bail "tulpar -S /find starts"
+r=$(gem_req "$(gem_url /find)?zebra")
+expect_contains "-S /find moves the search" "25 pages match" "$r"
+stop_tulpar
+start_tulpar -d "$TMP/many" -S off || bail "tulpar -S off starts"
+r=$(gem_req "$(gem_url /search)")
+expect_match "-S off: no search" '^51 ' "$r"
+capture r goph_sel /
+expect_lacks "-S off: no search item in the root menu" $'\t/search\t' "$r"
+stop_tulpar
+r=$("$TULPAR" -n -d "$TMP/many" -S nope 2>&1)
+expect_eq "-S with a bad path is refused" "tulpar: invalid search path nope (want off, or an absolute path such as /search)" "$r"
+
 # Configuration: off, another path, a page at the path wins and -n warns.
 mkdir -p "$TMP/conf"
 printf '# Home\n' >"$TMP/conf/index.gmi"
