@@ -7,6 +7,7 @@
  * workers starts on the same sockets and the old one finishes what it has
  * in flight; if not, the old one keeps serving. SIGUSR1 reopens the log.
  */
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -51,6 +52,8 @@ static struct {
 	reload_fn	 reload;
 } sv;
 
+static pid_t	supervisor;	/* in a worker: the parent that forked it */
+
 static void
 proc_relay(struct proc *p)
 {
@@ -85,6 +88,30 @@ proc_relay(struct proc *p)
 	memcpy(p->tail, nl + 1, p->taillen);
 }
 
+/*
+ * A worker stops (SIGTERM) when its supervisor dies, so systemd restarts
+ * the whole service rather than orphans serving on unsupervised. Set after
+ * confining: a change of user clears it. The parent may be gone already.
+ */
+static void
+watch_supervisor(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		log_warnx("worker: PR_SET_PDEATHSIG: %s", strerror(errno));
+	if (supervise_orphaned())
+		exit(1);
+}
+
+int
+supervise_orphaned(void)
+{
+	if (supervisor == 0 || getppid() == supervisor)
+		return 0;
+	log_last_word("tulpar: worker %d: the supervisor (pid %d) is gone; "
+	    "stopping", (int)getpid(), (int)supervisor);
+	return 1;
+}
+
 /* What a worker does after fork: confine itself, then serve. */
 static void
 worker_child(int slot, int logw)
@@ -100,9 +127,8 @@ worker_child(int slot, int logw)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	close(sv.sigfd);
-	dup2(logw, STDERR_FILENO);
+	(void)log_worker(logw);		/* the pipe, not the file */
 	close(logw);
-	(void)log_target(0, NULL, err, sizeof err);	/* the pipe, not the file */
 	for (i = 0; i < MAX_PROCS; i++)
 		if (sv.procs[i].logfd != -1 && sv.procs[i].pid != 0)
 			close(sv.procs[i].logfd);
@@ -122,6 +148,7 @@ worker_child(int slot, int logw)
 		fatalx("worker: %s", err);
 	if (warn != NULL && slot == 0)
 		log_warnx("%s", warn);
+	watch_supervisor();
 	lim.read_timeout = conf->read_timeout;
 	lim.write_timeout = 30;
 	lim.max_conns = conf->max_conns;
@@ -163,6 +190,7 @@ worker_start(int slot)
 	}
 	close(pfd[1]);
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	(void)fcntl(pfd[0], F_SETPIPE_SZ, 1 << 20);	/* room while a reload loads */
 	p = &sv.procs[i];
 	memset(p, 0, sizeof *p);
 	p->pid = pid;
@@ -328,6 +356,7 @@ supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 	int		i, n, map[1 + MAX_PROCS];
 
 	memset(&sv, 0, sizeof sv);
+	supervisor = getpid();
 	sv.st = st;
 	sv.reload = fn;
 	sv.nworkers = workers;

@@ -15,4 +15,7 @@ typedef int (*reload_fn)(struct config *, char *, size_t);
  */
 int	supervise(struct state *, const int *, int, reload_fn);
 
+/* In a worker: 1, with a last word in the log, if its supervisor is gone. */
+int	supervise_orphaned(void);
+
 #endif

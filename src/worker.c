@@ -12,6 +12,7 @@
 #include "gemini.h"
 #include "gopher.h"
 #include "log.h"
+#include "supervise.h"
 #include "worker.h"
 
 #define STOP_GRACE	5
@@ -83,6 +84,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	(void)arg;
+	if (sig == SIGTERM)
+		(void)supervise_orphaned();	/* PR_SET_PDEATHSIG */
 	for (i = 0; i < nlisteners; i++) {
 		listener_free(listeners[i]);
 		listeners[i] = NULL;
