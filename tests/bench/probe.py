@@ -14,7 +14,8 @@ SIGHUP --hups times, --hup-every seconds apart, from 0.3 s on. It runs
      "gopher": {...}, "hups": N}
 
 max_gap_ms is the longest time without a successful answer: between two
-answers in a row, or from the start to the first, or the last to the end.
+answers in a row, or from the start to the first, or the last to the end;
+gap_at_s when it began, and hup_at_s when each SIGHUP went.
 Used by tests/integration/test_supervise.sh and tests/bench/trees.py.
 """
 
@@ -97,9 +98,10 @@ class Prober(threading.Thread):
 
     def result(self, end):
         marks = [self.t0] + self.times + [end]
-        gap = max(b - a for a, b in zip(marks, marks[1:]))
+        gap, at = max((b - a, a) for a, b in zip(marks, marks[1:]))
         return {"ok": self.ok, "fail": self.fail,
-                "max_gap_ms": round(gap * 1000, 1), "errors": self.errors}
+                "max_gap_ms": round(gap * 1000, 1),
+                "gap_at_s": round(at - self.t0, 3), "errors": self.errors}
 
 
 def main():
@@ -122,13 +124,14 @@ def main():
                Prober("gopher", gopher, a.gopher_port, a)]
     for p in probers:
         p.start()
-    start, hups = time.monotonic(), 0
+    start, hups, hup_at = time.monotonic(), 0, []
     while not done.is_set():
         now = time.monotonic() - start
         if now >= a.seconds:
             break
         if a.hup and hups < a.hups and now >= 0.3 + hups * a.hup_every:
             os.kill(a.hup, signal.SIGHUP)
+            hup_at.append(round(now, 3))
             hups += 1
         done.wait(0.01)
     end = time.monotonic()
@@ -137,7 +140,7 @@ def main():
     for p in probers:
         p.join(a.timeout + 1)
     out = {p.name: p.result(end) for p in probers}
-    out["hups"] = hups
+    out["hups"], out["hup_at_s"] = hups, hup_at
     print(json.dumps(out), flush=True)
     return 0
 
