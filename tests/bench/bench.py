@@ -54,6 +54,8 @@ import sys
 import tempfile
 import time
 
+import trees  # issue 11: tulpar on big generated trees (trees.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LOADGEN = os.path.join(HERE, "loadgen")
@@ -664,6 +666,7 @@ def full(b):
     hold = b.hold_test(HOLD, 2) if HOLD > 0 else None
     res = b.throughput(ROUNDS, SECONDS)
     fails = report(b, res, mem, hold)
+    fails += trees.run(sys.modules[__name__], b)
     return 1 if fails and os.environ.get("BENCH_STRICT") == "1" else 0
 
 
@@ -739,6 +742,8 @@ def smoke(b):
     attempt("hold", held_while_served)
     for s in [t, ref, tcp] + floors:
         s.stop()
+    p, f = trees.smoke(sys.modules[__name__], b)
+    passed, failed = passed + p, failed + f
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
