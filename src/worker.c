@@ -143,6 +143,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	    event_add(sigterm, NULL) == -1 || event_add(sigint, NULL) == -1 ||
 	    event_add(sigusr2, NULL) == -1)
 		fatalx("cannot install signal handlers");
+	supervise_ready();
 	event_base_dispatch(base);
 	log_sync();
 	event_free(sigterm);

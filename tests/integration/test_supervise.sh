@@ -7,6 +7,12 @@
 need_tulpar
 
 PROBE=$ROOT/tests/bench/probe.py
+# A sanitizer build's new workers fault in their shadow memory first: a
+# few hundred ms of warm-up after a reload on a busy machine.
+GAP=500
+if grep -aq -e __asan_init -e __ubsan_handle "$TULPAR" 2>/dev/null; then
+	GAP=2000
+fi
 make_tree
 
 # workers_of pid: the worker processes of a running tulpar.
@@ -116,7 +122,7 @@ expect_eq "five SIGHUPs, five reloads" 5 "$(grep -c 'reloaded: ' "$SRV_LOG")"
 for p in gemini gopher; do
 	expect_eq "SIGHUP x5 under load: no failed $p probe" 0 "$(field "$TMP/probe.json" $p fail)"
 	expect_ge "SIGHUP x5 under load: $p probes answered" 100 "$(field "$TMP/probe.json" $p ok)"
-	expect_lt "SIGHUP x5 under load: longest $p gap < 500 ms" 500 \
+	expect_lt "SIGHUP x5 under load: longest $p gap < $GAP ms" "$GAP" \
 	    "$(field "$TMP/probe.json" $p max_gap_ms)"
 	expect_eq "SIGHUP x5 under load: no failed $p request of the load" 0 \
 	    "$(field "$TMP/load.json" $p fail)"
