@@ -35,18 +35,22 @@ CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE
 
 
+def read_all(s):
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return data
+        data += d
+
+
 def gemini(port, host, path, timeout):
     with socket.create_connection(("127.0.0.1", port), timeout) as raw:
         # Else Nagle holds the request behind the Finished until its ACK.
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with CTX.wrap_socket(raw, server_hostname=host) as s:
             s.sendall(("gemini://%s:%d%s\r\n" % (host, port, path)).encode())
-            data = b""
-            while True:
-                d = s.recv(65536)
-                if not d:
-                    break
-                data += d
+            data = read_all(s)
     if not data.startswith(b"20 "):
         raise ValueError("answer %r" % data[:40])
     return data
@@ -55,12 +59,7 @@ def gemini(port, host, path, timeout):
 def gopher(port, host, path, timeout):
     with socket.create_connection(("127.0.0.1", port), timeout) as s:
         s.sendall((path + "\r\n").encode())
-        data = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            data += d
+        data = read_all(s)
     if not data:
         raise ValueError("empty answer")
     return data

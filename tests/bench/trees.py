@@ -106,33 +106,15 @@ class Srv:
                 return False
         return True
 
+    # The rest as bench.py's servers have it (same attributes).
     def log_tail(self):
-        with open(self.logpath, "rb") as f:
-            return f.read()[-300:].decode(errors="replace").strip()
+        return self.B.Server.log_tail(self)
 
     def alive(self):
-        return self.proc.poll() is None
+        return self.B.Server.alive(self)
 
     def stop(self):
-        B = self.B
-        if self in B.Server.live:
-            B.Server.live.remove(self)
-        tree = B.proc_tree(self.pid) if self.alive() else []
-        for p in tree:
-            try:
-                os.kill(p, signal.SIGTERM)
-            except OSError:
-                pass
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            for p in B.proc_tree(self.pid):
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
-            self.proc.wait(5)
-        self.logf.close()
+        self.B.Server.stop(self)
 
 
 class Trees:
