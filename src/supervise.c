@@ -5,7 +5,9 @@
  * workers' log lines to the log's target, and on SIGHUP loads the
  * configuration and content anew: if that works, a new generation of
  * workers starts on the same sockets and the old one finishes what it has
- * in flight; if not, the old one keeps serving. SIGUSR1 reopens the log.
+ * in flight (each old worker stops accepting once its successor accepts);
+ * if not, the old one keeps serving. SIGUSR1 reopens the log. A worker
+ * whose parent dies stops.
  */
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
