@@ -14,7 +14,7 @@ SIGHUP --hups times, --hup-every seconds apart, from 0.3 s on. It runs
      "gopher": {...}, "hups": N}
 
 max_gap_ms is the longest time without a successful answer: between two
-answers in a row, or from the start to the first, or the last to the end;
+answers in a row, or from the last to the end (from the start if none);
 gap_at_s when it began, and hup_at_s when each SIGHUP went.
 Used by tests/integration/test_supervise.sh and tests/bench/trees.py.
 """
@@ -96,7 +96,7 @@ class Prober(threading.Thread):
                 k = int((time.monotonic() - t0) / self.a.interval)
 
     def result(self, end):
-        marks = [self.t0] + self.times + [end]
+        marks = (self.times or [self.t0]) + [end]
         gap, at = max((b - a, a) for a, b in zip(marks, marks[1:]))
         return {"ok": self.ok, "fail": self.fail,
                 "max_gap_ms": round(gap * 1000, 1),
