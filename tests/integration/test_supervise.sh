@@ -51,6 +51,21 @@ expect_eq "each worker says on stderr that its supervisor is gone" 2 \
     "$(grep -c "the supervisor (pid $SRV_PID) is gone; stopping" "$SRV_LOG")"
 expect_true "the ports are free again" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$PPORT) 2>/dev/null"
 
+# With log = FILE the worker's last word goes to the parent's file.
+G=$(free_port) P=$(free_port)
+LOGF=$TMP/tulpar.file.log
+printf '[server]\ngemini = 127.0.0.1:%s\ncert_dir = %s\nworkers = 1\nlog = %s\n[host localhost]\nroot = %s\ngopher = 127.0.0.1:%s\n' \
+    "$G" "$CERTDIR" "$LOGF" "$TREE" "$P" >"$TMP/file.conf"
+if start_conf "$TMP/file.conf" "$G $P"; then
+	KIDS=$(workers_of "$SRV_PID")
+	{ kill -KILL "$SRV_PID"; wait "$SRV_PID"; } 2>/dev/null
+	expect_true "log = FILE: the worker's last word reaches the file" \
+	    wait_for_line "$LOGF" "worker $KIDS: the supervisor \\(pid $SRV_PID\\) is gone" 3
+	for k in $KIDS; do kill -KILL "$k" 2>/dev/null; done
+else
+	not_ok "tulpar starts with log = FILE"
+fi
+
 # ---------------------------------------------------------------- the parent does not read the log
 
 # A stopped parent reads no log line (as while a reload loads a big tree):
