@@ -251,7 +251,9 @@ class Trees:
 
     def change(self, srv, tree, cost):
         """Seconds from a new page written until both protocols serve it,
-        and server CPU meanwhile less the probes' (ms); None: not in 5 s."""
+        and (server CPU meanwhile, the probes' share of it estimated from
+        the cached figures, in ms; probes); None: not in 5 s. CPU time
+        comes in clock ticks (10 ms)."""
         B = self.B
         token = "fresh%d" % random.Random(srv.gport).randrange(1 << 30)
         rel = "/a000/b00/%s.gmi" % token
@@ -274,13 +276,13 @@ class Trees:
                     except Exception:
                         pass
                 time.sleep(0.01)
-            cpu = (B.cpu_seconds(srv.pid) - c0) * 1e3 - sum(
-                probes[p] * cost.get(p, 0) / 1e3 for p in probes)
+            cpu = (B.cpu_seconds(srv.pid) - c0) * 1e3
+            theirs = sum(probes[p] * cost.get(p, 0) / 1e3 for p in probes)
         finally:
             os.unlink(os.path.join(tree, rel[1:]))
         if len(seen) < 2:
             return None, None
-        return max(seen.values()), max(cpu, 0.0)
+        return max(seen.values()), (cpu, theirs, sum(probes.values()))
 
     # --- one tree ---------------------------------------------------------
 
@@ -433,11 +435,12 @@ def report_tree(t, m):
         t.add(n + " change served", "tulpar", "n/a", "", "<= 1 s, 50 ms CPU",
               False, notes="a new page not served on both within 5 s")
     else:
+        cpu, theirs, probes = m["change_cpu_ms"]
         t.add(n + " change served", "tulpar", "%.0f ms" % (m["change_s"] * 1e3),
               "", "<= 1 s, 50 ms CPU",
-              m["change_s"] <= 1 and m["change_cpu_ms"] <= 50,
-              notes="server CPU %.1f ms (less the probes')" %
-              m["change_cpu_ms"])
+              m["change_s"] <= 1 and cpu - theirs <= 50,
+              notes="server CPU %.0f ms meanwhile, ~%.0f ms of it for the "
+              "%d probes (10 ms ticks)" % (cpu, theirs, probes))
 
 
 def selected():
