@@ -481,6 +481,7 @@ def smoke(B, b):
         m = Trees(B, b, True).measure(*SMOKE_TREE)
         t = B.Table()
         report_tree(t, m)
+        t.print()
         rs = [m[k] for k in ("gemini_cached", "gemini_uncached",
                              "gopher_cached", "gopher_uncached")]
         mo = m.get("molly")
