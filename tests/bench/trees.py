@@ -10,7 +10,8 @@ the clients to another, as bench.py does:
 - PSS (smaps_rollup, summed over the server's processes) after start, after
   a SIGHUP, and its peak during one (sampled every 15 ms until the new
   generation serves and the old one is gone);
-- server CPU (/proc/PID/stat, summed) per request on both protocols for a
+- server CPU (/proc/PID/stat, summed) per request on both protocols, once
+  the server idles after the SIGHUP (a store checks the tree then), for a
   cached page (one page over and over) and uncached pages (loadgen -f: every
   page of the tree in a shuffled order, each asked once per run);
 - the longest gap in serving during a SIGHUP under load (loadgen on both
@@ -222,6 +223,19 @@ class Trees:
         return {"peak": max(peak, after), "reload_s": secs, "done": ok,
                 "after": after}
 
+    def settle(self, srv, limit=120):
+        """Waits until the server idles (under 20 ms of CPU in 0.5 s): a
+        store checks the tree after start-up and SIGHUP. Returns the
+        seconds waited and the server CPU seconds spent meanwhile."""
+        B = self.B
+        t0, c0 = time.monotonic(), B.cpu_seconds(srv.pid)
+        while time.monotonic() - t0 < limit:
+            c = B.cpu_seconds(srv.pid)
+            time.sleep(0.5)
+            if B.cpu_seconds(srv.pid) - c < 0.02:
+                break
+        return time.monotonic() - t0, B.cpu_seconds(srv.pid) - c0
+
     def sighup_gap(self, srv, page):
         """The longest gap in serving while a SIGHUP is loaded under load."""
         B = self.B
@@ -308,6 +322,7 @@ class Trees:
                                  m["hup"]["after"] / MIB,
                                  m["hup"]["peak"] / MIB,
                                  m["hup"]["reload_s"]))
+        m["settle"] = self.settle(t)
         lists = {"gemini": self.url_file(t, "gemini", shuffled),
                  "gopher": self.url_file(t, "gopher", shuffled[::-1])}
         for proto in ("gemini", "gopher"):
@@ -327,6 +342,7 @@ class Trees:
         base = os.environ.get("BENCH_TREES_BASE")
         if base and not self.smoke:
             bt = self.start_tulpar(tree, os.path.abspath(base))
+            self.settle(bt)
             for proto in ("gemini", "gopher"):
                 B.loadgen(self.url(bt, proto, page), "-c", 4, "-d", 0.3)
                 m[proto + "_base"] = self.cpu_per_req(bt, proto, page)
@@ -342,7 +358,7 @@ class Trees:
         B = self.B
         mb = self.start_molly(tree)
         B.loadgen(self.url(mb, "gemini", page), "-c", 2, "-n", 20)
-        time.sleep(0.5)
+        self.settle(mb)
         r = {"startup": mb.startup, "pss": B.pss_kib(mb.pid)}
         B.loadgen(self.url(mb, "gemini", page), "-c", 4, "-d", 0.3)
         r["cached"] = self.cpu_per_req(mb, "gemini", page)
@@ -383,8 +399,9 @@ def report_tree(t, m):
     t.add(n + " PSS after SIGHUP", "tulpar", "%.1f MiB" % (h["after"] / MIB),
           "%.2fx start" % grow, "<= 1.1x start (no growth)",
           grow <= 1.1 and h["done"],
-          notes="reload %.2f s%s" % (h["reload_s"],
-                                     "" if h["done"] else ", NOT DONE"))
+          notes="reload %.2f s%s; then %.1f s of server CPU before it idled "
+          "(%.1f s)" % (h["reload_s"], "" if h["done"] else ", NOT DONE",
+                        m["settle"][1], m["settle"][0]))
     peak = h["peak"] / max(m["pss_start"], 1)
     t.add(n + " PSS peak in SIGHUP", "tulpar", "%.1f MiB" % (h["peak"] / MIB),
           "%.2fx start" % peak, "<= 1.2x steady", peak <= 1.2,
