@@ -336,6 +336,7 @@ class Trees:
         m["gap"] = self.sighup_gap(t, page)
         log("%s: SIGHUP under load: %s" % (name, json.dumps(m["gap"])))
         cost = {p: m[p + "_cached"]["us_per_req"] for p in ("gemini", "gopher")}
+        self.settle(t)
         m["change_s"], m["change_cpu_ms"] = self.change(t, tree, cost)
         m["alive"] = t.alive()
         t.stop()
