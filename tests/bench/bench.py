@@ -54,8 +54,6 @@ import sys
 import tempfile
 import time
 
-import trees  # issue 11: tulpar on big generated trees (trees.py)
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LOADGEN = os.path.join(HERE, "loadgen")
@@ -69,6 +67,9 @@ def env_num(name, default, kind=int):
     v = os.environ.get(name, "")
     return kind(v) if v.strip() else default
 
+
+# The suites in other files (searchbench.py…) import this module as bench.
+sys.modules.setdefault("bench", sys.modules[__name__])
 
 ROUNDS = env_num("BENCH_ROUNDS", 5)
 SECONDS = env_num("BENCH_SECONDS", 3.0, float)
@@ -630,12 +631,14 @@ def report_hold(t, hold):
            " ".join(HOLD_FLAGS)))
 
 
-def report(b, res, mem, hold):
+def report(b, res, mem, hold, extra=()):
     t = Table()
     report_throughput(t, res)
     report_memory(t, mem)
     if hold is not None:
         report_hold(t, hold)
+    for row in extra:  # rows of the suites in other files (EXTRAS)
+        t.add(**row)
     print()
     print("tulpar benchmark: %d rounds x %gs, concurrency %d, server on CPU "
           "%s, loadgen on CPU %s" % (ROUNDS, SECONDS, CONC,
@@ -646,6 +649,12 @@ def report(b, res, mem, hold):
         print("note: " + n)
     print("%d targets met, %d missed" % (t.passed, t.failed))
     return t.failed
+
+
+def extras():
+    """The suites kept in files of their own, each with rows() and smoke()."""
+    import trees
+    return [trees]
 
 
 def full(b):
@@ -665,8 +674,10 @@ def full(b):
             mem[(proto, who)] = m
     hold = b.hold_test(HOLD, 2) if HOLD > 0 else None
     res = b.throughput(ROUNDS, SECONDS)
-    fails = report(b, res, mem, hold)
-    fails += trees.run(sys.modules[__name__], b)
+    extra = []
+    for mod in extras():
+        extra += mod.rows(b, ROUNDS, SECONDS)
+    fails = report(b, res, mem, hold, extra)
     return 1 if fails and os.environ.get("BENCH_STRICT") == "1" else 0
 
 
@@ -742,8 +753,8 @@ def smoke(b):
     attempt("hold", held_while_served)
     for s in [t, ref, tcp] + floors:
         s.stop()
-    p, f = trees.smoke(sys.modules[__name__], b)
-    passed, failed = passed + p, failed + f
+    for mod in extras():
+        attempt(mod.__name__, lambda: mod.smoke(b, check))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Tree scenarios (issue 11): tulpar on big generated trees, beside Molly Brown.
 
-Called from bench.py (after its own table; in --smoke mode on a tiny tree),
-or on its own: python3 tests/bench/trees.py [--smoke]. For every tree
+bench.py calls rows(b, rounds, seconds) for its table and smoke(b, check)
+for `make bench-smoke` (a tiny tree); on its own, python3
+tests/bench/trees.py [--smoke] prints a table of these rows only. For every tree
 (tests/bench/gentree.py makes it) it measures, server pinned to one CPU and
 the clients to another, as bench.py does:
 
@@ -41,6 +42,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import bench as B  # noqa: E402  (bench.py, or the run it is imported by)
 import gentree  # noqa: E402
 import probe  # noqa: E402
 
@@ -192,7 +194,7 @@ class Trees:
             max(r["requests"], 1)
         return r
 
-    def wait_reload(self, srv, reloads_before, limit=180):
+    def wait_reload(self, srv, reloads_before, limit=60):
         """Samples PSS every 15 ms until the reload is done and the old
         generation gone; returns (peak KiB, seconds, ok)."""
         B = self.B
@@ -206,6 +208,18 @@ class Trees:
             if done_at is not None and gone:
                 return peak, done_at - t0, True
             time.sleep(0.015)
+        states = []
+        for p in B.proc_tree(srv.pid):
+            try:
+                with open("/proc/%d/stat" % p) as f:
+                    states.append("%d %s" % (p, f.read().rsplit(")", 1)[1]
+                                             .split()[0]))
+            except OSError:
+                pass
+        log("reload not done in %d s: reloaded lines %d (before %d), "
+            "processes %s (before %d); log: %s" % (
+                limit, self.reloads(srv), reloads_before, states, nprocs,
+                srv.log_tail()[-200:]))
         return peak, time.monotonic() - t0, False
 
     def reloads(self, srv):
@@ -473,71 +487,86 @@ def selected():
     return [(s, TREES[s]) for s in names]
 
 
-def run(B, b):
-    """The full run: one table; returns how many targets were missed."""
-    trees = selected()
-    if not trees:
-        return 0
-    tr = Trees(B, b, False)
+class Rows:
+    """Rows for bench.py's table, as dicts of Table.add's arguments."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, scenario, server, measured, ratio="", target="", ok=None,
+            rps="", p99="", errors="", notes=""):
+        self.rows.append(dict(scenario=scenario, server=server,
+                              measured=measured, ratio=ratio, target=target,
+                              ok=ok, rps=rps, p99=p99, errors=errors,
+                              notes=notes))
+
+
+def rows(b, rounds=None, seconds=None):
+    """bench.py's full run: the rows of every tree BENCH_TREES selects
+    (BENCH_TREES_SECONDS, not bench.py's rounds and seconds, sets the runs)."""
+    out, tr = Rows(), Trees(B, b, False)
+    for name, spec in selected():
+        report_tree(out, tr.measure(name, spec))
+    return out.rows
+
+
+def smoke(b, check):
+    """bench.py's smoke run: a tiny tree through every scenario; check()
+    takes loadgen results (ok > 0 and no errors pass)."""
+    m = Trees(B, b, True).measure(*SMOKE_TREE)
     t = B.Table()
-    for name, spec in trees:
-        report_tree(t, tr.measure(name, spec))
-    print()
-    print("tulpar on generated trees (issue 11): loadgen -c %d, %gs runs, "
-          "server on CPU %s, clients on CPU %s; %s" % (
-              CONC, SECONDS, os.environ.get("BENCH_SERVER_CPU", "0"),
-              os.environ.get("BENCH_CLIENT_CPU", "1"), B.TULPAR))
+    report_tree(t, m)
     t.print()
-    print("%d tree targets met, %d missed" % (t.passed, t.failed))
-    return t.failed
-
-
-def smoke(B, b):
-    """A tiny tree through every scenario; returns (passed, failed)."""
-    passed = failed = 0
-    try:
-        m = Trees(B, b, True).measure(*SMOKE_TREE)
-        t = B.Table()
-        report_tree(t, m)
-        t.print()
-        rs = [m[k] for k in ("gemini_cached", "gemini_uncached",
-                             "gopher_cached", "gopher_uncached")]
-        mo = m.get("molly")
-        if mo:
-            rs += [mo["cached"], mo["uncached"]]
-        checks = [("tree: every loadgen run served, no errors",
-                   all(r["ok"] > 0 and r["errors"] == 0 for r in rs)),
-                  ("tree: PSS measured", m["pss_start"] > 0 and
-                   m["hup"]["after"] > 0 and m["hup"]["done"]),
-                  ("tree: SIGHUP under load, nothing failed",
-                   m["gap"]["gemini"]["fail"] + m["gap"]["gopher"]["fail"] +
-                   m["gap"]["load_errors"] == 0 and m["gap"]["done"]),
-                  ("tree: tulpar alive", m["alive"])]
-        for what, ok in checks:
-            passed += ok
-            failed += not ok
-            if not ok:
-                print("FAIL " + what)
-    except Exception as e:  # a broken step is a failure, not a crash
-        failed += 1
-        print("FAIL trees: %s" % e)
-    return passed, failed
+    mo = m.get("molly") or {}
+    for k in ("gemini_cached", "gemini_uncached", "gopher_cached",
+              "gopher_uncached"):
+        check("tree tulpar " + k, m[k])
+    for k in ("cached", "uncached"):
+        if k in mo:
+            check("tree molly-brown " + k, mo[k])
+    g = m["gap"]
+    for what, ok in (
+            ("tree: PSS measured", m["pss_start"] > 0 and
+             m["hup"]["after"] > 0 and m["hup"]["done"]),
+            ("tree: SIGHUP under load, nothing failed",
+             g["gemini"]["fail"] + g["gopher"]["fail"] + g["load_errors"] == 0
+             and g["done"]),
+            ("tree: tulpar alive", m["alive"])):
+        check(what, {"ok": int(ok), "errors": int(not ok), "what": what})
 
 
 def main():
-    import bench as B
+    """On its own: python3 tests/bench/trees.py [--smoke]; one table."""
     smoke_mode = sys.argv[1:] == ["--smoke"]
     tmp = tempfile.mkdtemp(prefix="tulpar-trees.")
+    passed, failed = [0], [0]
+
+    def check(what, r):
+        ok = r["ok"] > 0 and r["errors"] == 0
+        passed[0] += ok
+        failed[0] += not ok
+        if not ok:
+            print("FAIL %s: %s" % (what, json.dumps(r)))
     try:
         copy = os.path.join(tmp, "tulpar")
         shutil.copy2(B.TULPAR, copy)
         B.TULPAR = copy
         b = B.Bench(tmp, smoke_mode)
         if smoke_mode:
-            p, f = smoke(B, b)
-            print("%d passed, %d failed" % (p, f))
-            return 1 if f else 0
-        return 1 if run(B, b) and os.environ.get("BENCH_STRICT") == "1" else 0
+            smoke(b, check)
+            print("%d passed, %d failed" % (passed[0], failed[0]))
+            return 1 if failed[0] else 0
+        t = B.Table()
+        for row in rows(b):
+            t.add(**row)
+        print()
+        print("tulpar on generated trees (issue 11): loadgen -c %d, %gs runs, "
+              "server on CPU %s, clients on CPU %s; %s" % (
+                  CONC, SECONDS, os.environ.get("BENCH_SERVER_CPU", "0"),
+                  os.environ.get("BENCH_CLIENT_CPU", "1"), B.TULPAR))
+        t.print()
+        print("%d tree targets met, %d missed" % (t.passed, t.failed))
+        return 1 if t.failed and os.environ.get("BENCH_STRICT") == "1" else 0
     finally:
         B.stop_all()
         if os.environ.get("BENCH_KEEP") != "1":
