@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <event2/event.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,21 +60,39 @@ log_info(const char *fmt, ...)
  * workers sharing stderr never interleave inside a line. Once the event
  * loop runs they are batched and written within 100 ms, so a busy server
  * makes one write for many requests instead of one each.
+ *
+ * A worker's log is a pipe the parent relays, and the parent stops reading
+ * while it loads a reload: a blocking write would stop the worker serving
+ * for that long. So a worker's pipe never blocks: what it does not take
+ * waits in log_buf (LOG_BUF_MAX), what does not fit there is dropped and
+ * counted, and the count is logged where the lines went missing.
  */
+#define LOG_BUF_MAX	(256 * 1024)
+#define LOG_LINE_MAX	8192
+
 static struct event	*log_flush_ev;
 static int		 log_flush_pending;
-static char		 log_buf[64 * 1024];
+static char		 log_buf[LOG_BUF_MAX];
 static size_t		 log_len;
 static int		 log_fd = STDERR_FILENO;
 static int		 log_syslog;
 static int		 log_ip = 1;
 static char		 log_path[1024];
+static int		 log_nonblock;		/* a worker's pipe: never wait */
+static unsigned long	 log_dropped;		/* lines not queued since the last note */
+static int		 log_last_fd = -1;	/* a worker's word if the parent dies */
+static int		 log_last_syslog;
 
-/* Writes whole lines to the log's target: a file descriptor or syslog. */
-static void
+/*
+ * Writes whole lines to the log's target: a file descriptor or syslog.
+ * Returns how many bytes are done with: all of them, but for what a
+ * non-blocking pipe would not take yet.
+ */
+static size_t
 log_out(const char *p, size_t len)
 {
 	const char	*nl;
+	size_t		 done = 0, all = len;
 	ssize_t		 r;
 
 	if (log_syslog) {
@@ -82,24 +101,56 @@ log_out(const char *p, size_t len)
 				nl = p + len - 1;
 			syslog(LOG_INFO, "%.*s", (int)(nl - p), p);
 		}
-		return;
+		return all;
 	}
-	while (len > 0) {
-		r = write(log_fd, p, len);
+	while (done < len) {
+		r = write(log_fd, p + done, len - done);
 		if (r == -1 && errno == EINTR)
 			continue;
+		if (r == -1 && errno == EAGAIN && log_nonblock)
+			return done;
 		if (r <= 0)
-			break;
-		p += r;
-		len -= r;
+			return len;	/* nowhere to write: lose it */
+		done += r;
 	}
+	return done;
+}
+
+/* Writes what the target takes, and keeps the rest. */
+static void
+log_drain(void)
+{
+	size_t	n = log_out(log_buf, log_len);
+
+	log_len -= n;
+	memmove(log_buf, log_buf + n, log_len);
+}
+
+/* Queues a line, after a note of the lines dropped before it; -1: no room. */
+static int
+log_queue(const char *line, size_t len)
+{
+	char	note[128];
+	int	n = 0;
+
+	if (log_dropped > 0)
+		n = snprintf(note, sizeof note, "tulpar: warning: dropped %lu "
+		    "log lines: the log pipe was full\n", log_dropped);
+	if (n < 0 || (size_t)n + len > sizeof log_buf - log_len)
+		return -1;
+	memcpy(log_buf + log_len, note, n);
+	memcpy(log_buf + log_len + n, line, len);
+	log_len += n + len;
+	log_dropped = 0;
+	return 0;
 }
 
 static void
 log_write(void)
 {
-	log_out(log_buf, log_len);
-	log_len = 0;
+	log_drain();
+	if (log_dropped > 0 && log_queue("", 0) == 0)
+		log_drain();
 }
 
 int
@@ -131,6 +182,50 @@ log_target(int syslog_on, const char *path, char *err, size_t errsz)
 }
 
 int
+log_worker(int fd)
+{
+	int	fl;
+
+	log_write();
+	if (log_fd != STDERR_FILENO)
+		log_last_fd = log_fd;	/* the log file */
+	else
+		log_last_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	log_last_syslog = log_syslog;
+	log_fd = STDERR_FILENO;
+	log_syslog = 0;
+	log_path[0] = '\0';
+	if (dup2(fd, STDERR_FILENO) == -1 ||
+	    (fl = fcntl(STDERR_FILENO, F_GETFL)) == -1 ||
+	    fcntl(STDERR_FILENO, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	log_nonblock = 1;
+	return 0;
+}
+
+void
+log_last_word(const char *fmt, ...)
+{
+	va_list	ap;
+	char	line[1024];
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line - 1)
+		n = sizeof line - 2;
+	if (log_last_syslog)
+		syslog(LOG_WARNING, "%.*s", n, line);
+	if (log_last_fd != -1) {
+		line[n++] = '\n';
+		(void)write(log_last_fd, line, n);
+	}
+}
+
+int
 log_reopen(char *err, size_t errsz)
 {
 	char	path[sizeof log_path];
@@ -145,7 +240,7 @@ void
 log_relay(const char *p, size_t len)
 {
 	log_write();
-	log_out(p, len);
+	(void)log_out(p, len);
 }
 
 void
@@ -155,13 +250,25 @@ log_client_ip(int on)
 }
 
 static void
+log_arm(void)
+{
+	struct timeval	tv = { 0, 100 * 1000 };
+
+	if (log_flush_ev != NULL && !log_flush_pending && log_len > 0) {
+		evtimer_add(log_flush_ev, &tv);
+		log_flush_pending = 1;
+	}
+}
+
+static void
 log_flush(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	log_write();
 	log_flush_pending = 0;
+	log_write();
+	log_arm();	/* the pipe was full: try again */
 }
 
 void
@@ -173,7 +280,12 @@ log_buffered(struct event_base *base)
 void
 log_sync(void)
 {
+	struct pollfd	pfd = { .fd = log_fd, .events = POLLOUT };
+
 	log_write();
+	/* A worker's last lines: wait for the pipe, but not for ever. */
+	while (log_len > 0 && log_nonblock && poll(&pfd, 1, 1000) == 1)
+		log_write();
 	if (log_flush_ev != NULL) {
 		event_free(log_flush_ev);
 		log_flush_ev = NULL;
@@ -185,32 +297,30 @@ log_sync(void)
 static void
 log_line(const char *fmt, ...)
 {
-	struct timeval	tv = { 0, 100 * 1000 };
-	va_list		ap;
-	int		n;
+	char	line[LOG_LINE_MAX];
+	va_list	ap;
+	int	n;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(log_buf + log_len, sizeof log_buf - log_len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if ((size_t)n < sizeof log_buf - log_len)
-			break;
-		if (log_len == 0) {	/* longer than the buffer: cut it */
-			log_len = sizeof log_buf - 1;
-			log_buf[log_len - 1] = '\n';
-			break;
-		}
-		log_write();
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line) {	/* longer than a line may be: cut it */
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
 	}
-	log_len += n;
+	if (log_queue(line, n) == -1) {
+		log_write();
+		if (log_queue(line, n) == -1) {
+			log_dropped++;
+			return;
+		}
+	}
 	if (log_flush_ev == NULL)
 		log_write();
-	else if (!log_flush_pending) {
-		evtimer_add(log_flush_ev, &tv);
-		log_flush_pending = 1;
-	}
+	else
+		log_arm();
 }
 
 size_t

@@ -17,6 +17,14 @@ void	log_sync(void);
  * Workers log to stderr, a pipe the parent relays to the target.
  */
 int	log_target(int, const char *, char *, size_t);
+/*
+ * In a worker: logs into fd (made its stderr) without ever blocking on it,
+ * dropping and counting what neither the pipe nor the buffer takes. The
+ * parent's target is kept for log_last_word().
+ */
+int	log_worker(int);
+/* One line to the parent's target (its stderr, file or syslog), unbuffered. */
+void	log_last_word(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* SIGUSR1: reopens the log file (after rotation). */
 int	log_reopen(char *, size_t);
 /* The parent passes on whole lines a worker wrote. */

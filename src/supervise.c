@@ -5,8 +5,11 @@
  * workers' log lines to the log's target, and on SIGHUP loads the
  * configuration and content anew: if that works, a new generation of
  * workers starts on the same sockets and the old one finishes what it has
- * in flight; if not, the old one keeps serving. SIGUSR1 reopens the log.
+ * in flight (each old worker stops accepting once its successor accepts);
+ * if not, the old one keeps serving. SIGUSR1 reopens the log. A worker
+ * whose parent dies stops.
  */
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -36,6 +39,9 @@ struct proc {
 	int	slot;		/* worker index in its generation */
 	int	gen;
 	int	logfd;		/* read end of its stderr, -1 at EOF */
+	int	readyfd;	/* EOF once it accepts; -1 when seen or none */
+	int	replaces;	/* the proc it retires then, or -1 */
+	pid_t	replaces_pid;
 	time_t	started;
 	char	tail[2048];	/* a line not yet complete */
 	size_t	taillen;
@@ -56,6 +62,9 @@ static struct {
 	int		 checking;	/* content checks still under way */
 	int		 checked;	/* hosts whose content is checked */
 } sv;
+
+static pid_t	supervisor;	/* in a worker: the parent that forked it */
+static int	ready_fd = -1;	/* in a worker: closed once it accepts */
 
 static void
 proc_relay(struct proc *p)
@@ -91,6 +100,30 @@ proc_relay(struct proc *p)
 	memcpy(p->tail, nl + 1, p->taillen);
 }
 
+/*
+ * A worker stops (SIGTERM) when its supervisor dies, so systemd restarts
+ * the whole service rather than orphans serving on unsupervised. Set after
+ * confining: a change of user clears it. The parent may be gone already.
+ */
+static void
+watch_supervisor(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		log_warnx("worker: PR_SET_PDEATHSIG: %s", strerror(errno));
+	if (supervise_orphaned())
+		exit(1);
+}
+
+int
+supervise_orphaned(void)
+{
+	if (supervisor == 0 || getppid() == supervisor)
+		return 0;
+	log_last_word("tulpar: worker %d: the supervisor (pid %d) is gone; "
+	    "stopping", (int)getpid(), (int)supervisor);
+	return 1;
+}
+
 /* What a worker does after fork: confine itself, then serve. */
 static void
 worker_child(int slot, int logw)
@@ -108,12 +141,14 @@ worker_child(int slot, int logw)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	close(sv.sigfd);
-	dup2(logw, STDERR_FILENO);
+	(void)log_worker(logw);		/* the pipe, not the file */
 	close(logw);
-	(void)log_target(0, NULL, err, sizeof err);	/* the pipe, not the file */
 	for (i = 0; i < MAX_PROCS; i++)
 		if (sv.procs[i].logfd != -1 && sv.procs[i].pid != 0)
 			close(sv.procs[i].logfd);
+	for (i = 0; i < MAX_PROCS; i++)
+		if (sv.procs[i].readyfd != -1)
+			close(sv.procs[i].readyfd);
 	for (i = 0; i < sv.nworkers; i++)
 		for (j = 0; i != slot && j < sv.nls; j++)
 			close(sv.fds[i][j]);
@@ -137,6 +172,7 @@ worker_child(int slot, int logw)
 	store_cache_budget((size_t)(conf->cache_size / sv.nworkers));
 	if (warn != NULL && slot == 0)
 		log_warnx("%s", warn);
+	watch_supervisor();
 	lim.read_timeout = conf->read_timeout;
 	lim.write_timeout = 30;
 	lim.max_conns = conf->max_conns;
@@ -150,40 +186,105 @@ proc_free_slot(void)
 	int	i;
 
 	for (i = 0; i < MAX_PROCS; i++)
-		if (sv.procs[i].pid == 0 && sv.procs[i].logfd == -1)
+		if (sv.procs[i].pid == 0 && sv.procs[i].logfd == -1 &&
+		    sv.procs[i].readyfd == -1)
 			return i;
 	return -1;
+}
+
+/* The worker of the previous generation in this slot, still accepting. */
+static int
+predecessor(int slot)
+{
+	int	i;
+
+	for (i = 0; i < MAX_PROCS; i++)
+		if (sv.procs[i].pid > 0 && sv.procs[i].slot == slot &&
+		    sv.procs[i].gen == sv.gen - 1)
+			return i;
+	return -1;
+}
+
+/* SIGUSR2: stop accepting, finish what is in flight (once per proc). */
+static void
+proc_retire(int i, pid_t pid)
+{
+	if (i == -1 || sv.procs[i].pid != pid || sv.procs[i].gen == sv.gen)
+		return;
+	if (kill(pid, SIGUSR2) == -1)
+		log_warnx("cannot signal worker %d: %s", (int)pid, strerror(errno));
+}
+
+/*
+ * A new worker accepts: retire the one it replaces. Until then both
+ * accept, so a reload leaves no moment when nobody does (a new worker
+ * takes a while to fault in a big parent's pages). A worker that dies
+ * before it accepts retires its predecessor too, as before.
+ */
+static void
+proc_ready(struct proc *p)
+{
+	close(p->readyfd);
+	p->readyfd = -1;
+	proc_retire(p->replaces, p->replaces_pid);
+	p->replaces = -1;
+}
+
+void
+supervise_ready(void)
+{
+	if (ready_fd != -1) {
+		close(ready_fd);
+		ready_fd = -1;
+	}
 }
 
 static void
 worker_start(int slot)
 {
 	struct proc	*p;
-	int		 i, pfd[2];
+	int		 i, prev, pfd[2], rfd[2] = { -1, -1 };
 	pid_t		 pid;
 
 	if ((i = proc_free_slot()) == -1 || pipe2(pfd, O_CLOEXEC) == -1) {
 		log_warnx("cannot start worker %d", slot);
 		return;
 	}
+	if ((prev = predecessor(slot)) != -1 && pipe2(rfd, O_CLOEXEC) == -1) {
+		proc_retire(prev, sv.procs[prev].pid);
+		prev = -1;
+	}
 	if ((pid = fork()) == -1) {
 		log_warnx("cannot start worker %d: %s", slot, strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
+		if (prev != -1) {
+			close(rfd[0]);
+			close(rfd[1]);
+		}
 		return;
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		if (prev != -1)
+			close(rfd[0]);
+		ready_fd = rfd[1];
 		worker_child(slot, pfd[1]);
 	}
 	close(pfd[1]);
+	if (prev != -1)
+		close(rfd[1]);
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	(void)fcntl(pfd[0], F_SETPIPE_SZ, 1 << 20);	/* room while a reload loads */
 	p = &sv.procs[i];
 	memset(p, 0, sizeof *p);
 	p->pid = pid;
 	p->slot = slot;
 	p->gen = sv.gen;
 	p->logfd = pfd[0];
+	p->readyfd = rfd[0];
+	p->replaces = prev;
+	p->replaces_pid = prev == -1 ? 0 : sv.procs[prev].pid;
 	p->started = time(NULL);
 }
 
@@ -279,8 +380,7 @@ reload(void)
 	sv.st = st;
 	sv.gen++;
 	for (i = 0; i < sv.nworkers; i++)
-		worker_start(i);
-	generation_stop(sv.gen - 1, SIGUSR2);
+		worker_start(i);	/* each retires its predecessor once ready */
 	log_info("reloaded: %d hosts, generation %d", st->nsites, sv.gen);
 }
 
@@ -392,17 +492,18 @@ content_run(const struct pollfd *pfd, int first)
 int
 supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 {
-	struct pollfd	pfd[1 + MAX_PROCS + CONFIG_MAX_HOSTS];
+	struct pollfd	pfd[1 + 2 * MAX_PROCS + CONFIG_MAX_HOSTS];
 	sigset_t	set;
-	int		i, n, first, timeout, map[1 + MAX_PROCS];
+	int		i, n, first, timeout, map[1 + 2 * MAX_PROCS];
 
 	memset(&sv, 0, sizeof sv);
+	supervisor = getpid();
 	sv.st = st;
 	sv.reload = fn;
 	sv.nworkers = workers;
 	sv.nls = worker_listeners(st, sv.ls);
 	for (i = 0; i < MAX_PROCS; i++)
-		sv.procs[i].logfd = -1;
+		sv.procs[i].logfd = sv.procs[i].readyfd = -1;
 	bind_rest(fds);
 	if (conn_shared(4 * workers) == -1)
 		fatalx("cannot share the connection count: %s", strerror(errno));
@@ -431,6 +532,12 @@ supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 				pfd[n].events = POLLIN;
 				map[n++] = i;
 			}
+		for (i = 0; i < MAX_PROCS; i++)
+			if (sv.procs[i].readyfd != -1) {
+				pfd[n].fd = sv.procs[i].readyfd;
+				pfd[n].events = POLLIN;
+				map[n++] = MAX_PROCS + i;
+			}
 		timeout = content_poll(pfd, &n, &first);
 		if (poll(pfd, n, timeout) == -1)
 			continue;
@@ -438,7 +545,11 @@ supervise(struct state *st, const int *fds, int workers, reload_fn fn)
 		if (pfd[0].revents & POLLIN)
 			on_signal();
 		for (i = 1; i < first; i++)
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			else if (map[i] >= MAX_PROCS)
+				proc_ready(&sv.procs[map[i] - MAX_PROCS]);
+			else
 				proc_relay(&sv.procs[map[i]]);
 	}
 	state_free(sv.st);

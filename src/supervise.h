@@ -15,4 +15,9 @@ typedef int (*reload_fn)(struct config *, char *, size_t);
  */
 int	supervise(struct state *, const int *, int, reload_fn);
 
+/* In a worker: it accepts now; its predecessor in a reload may retire. */
+void	supervise_ready(void);
+/* In a worker: 1, with a last word in the log, if its supervisor is gone. */
+int	supervise_orphaned(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include "ratelimit.h"
 #include "ticketkeys.h"
 #include "program.h"
+#include "supervise.h"
 #include "worker.h"
 
 #define STOP_GRACE	5
@@ -94,6 +95,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	(void)arg;
+	if (sig == SIGTERM)
+		(void)supervise_orphaned();	/* PR_SET_PDEATHSIG */
 	for (i = 0; i < nlisteners; i++) {
 		listener_free(listeners[i]);
 		listeners[i] = NULL;
@@ -203,6 +206,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	    event_add(sigterm, NULL) == -1 || event_add(sigint, NULL) == -1 ||
 	    event_add(sigusr2, NULL) == -1)
 		fatalx("cannot install signal handlers");
+	supervise_ready();
 	event_base_dispatch(base);
 	program_stop();		/* no program outlives its worker */
 	log_sync();

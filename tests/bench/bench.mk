@@ -5,6 +5,10 @@
 #   make bench         the full run; prints the table (a few minutes)
 #   make bench-smoke   every scenario for a moment; "N passed, M failed"
 #
+# `make bench` also runs tests/bench/trees.py (issue 11) on generated trees
+# beside Molly Brown (BENCH_DEPS); BENCH_TREES=100,10k picks the trees
+# (100, 10k, 100k, 1500x600k; default all, "none" skips them).
+#
 # BENCH_ROUNDS (5) and BENCH_SECONDS (3) set the rounds and their length;
 # tests/bench/bench.py lists the other BENCH_* variables.
 
@@ -22,9 +26,12 @@ BENCH_BINS	 = $(BENCH_DIR)/loadgen $(BENCH_DIR)/refserver $(BENCH_DIR)/reftcp \
 		   $(BENCH_DIR)/tlsfloor $(BENCH_DIR)/fcgiresp
 BENCH_PY	 = python3 $(BENCH_DIR)/bench.py
 BENCH_ENV	 = $(if $(BENCH_ROUNDS),BENCH_ROUNDS=$(BENCH_ROUNDS)) \
-		   $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS))
+		   $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
+		   $(if $(BENCH_TREES),BENCH_TREES=$(BENCH_TREES))
+# Debian packages only the benchmarks need (not `make run` or `make check`).
+BENCH_DEPS	 = molly-brown
 
-.PHONY: bench-build bench bench-smoke bench-clean
+.PHONY: bench-build bench bench-deps bench-smoke bench-clean
 
 bench-build: $(BENCH_BINS)
 
@@ -49,7 +56,10 @@ $(BENCH_DIR)/tlsfloor: $(BENCH_DIR)/tlsfloor.c $(BENCH_DIR)/refbody.c \
 $(BENCH_DIR)/fcgiresp: $(BENCH_DIR)/fcgiresp.c
 	$(BENCH_CC) $(BENCH_ALLFLAGS) -o $@ $<
 
-bench: bench-build tulpar
+bench-deps:
+	@sh tests/deps.sh $(BENCH_DEPS)
+
+bench: bench-deps bench-build tulpar
 	$(BENCH_ENV) TULPAR=./tulpar $(BENCH_PY)
 
 bench-smoke: bench-build tulpar

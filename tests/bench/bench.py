@@ -756,7 +756,8 @@ def report(b, res, mem, hold, extra=(), rate=None, adders=()):
 def extras():
     """The suites kept in files of their own, each with rows() and smoke()."""
     import searchbench
-    return [searchbench]
+    import trees
+    return [searchbench, trees]
 
 
 def full(b):

@@ -80,6 +80,7 @@ struct opts {
 	const char	*addr;		/* connect here instead of the URL host */
 	const char	*bind;		/* the source address (IPv4), or NULL */
 	const char	*url;
+	const char	*list;		/* a file of URLs to request in turn */
 };
 
 struct target {
@@ -99,6 +100,8 @@ struct client {
 	SSL		*ssl;
 	enum state	 st;
 	struct timespec	 start;
+	const char	*req;		/* this request's line */
+	size_t		 reqlen;
 	size_t		 sent;
 	size_t		 got;
 	char		 head[3];
@@ -117,6 +120,9 @@ struct run {
 	int		 npool;
 	struct client	*clients;
 	int		 nclients;
+	char		**reqs;		/* -f: the request lines, in turn */
+	size_t		*reqlens;
+	size_t		 nreqs, nextreq;
 	int		 active;	/* requests or opens in progress */
 	int		 stopping;
 	int		 holding;
@@ -159,7 +165,8 @@ usage(void)
 {
 	fputs("usage: loadgen [-2fqru] [--nagle] [-a addr] [-b source] "
 	    "[-c concurrency] [-d seconds]\n"
-	    "               [-e bytes] [-i idle-conns] [-n count] [-t timeout] url\n"
+	    "               [-e bytes] [-F url-file] [-i idle-conns] [-n count] "
+	    "[-t timeout] url\n"
 	    "  url: gemini://host[:port]/path or gopher://host[:port]/Tselector\n"
 	    "  -c  connections in flight (default 1)\n"
 	    "  -d  seconds to run, or in idle mode to hold (default 5)\n"
@@ -175,6 +182,8 @@ usage(void)
 	    "  -t  per-request timeout in seconds (default 10)\n"
 	    "  -a  connect to this address instead of the URL's host\n"
 	    "  -b  connect from this IPv4 address (e.g. 127.0.0.2)\n"
+	    "  -F  request the URLs of this file (one a line, same server as\n"
+	    "      url) in turn, instead of url\n"
 	    "  -q  only print the JSON line\n", stderr);
 	exit(2);
 }
@@ -276,6 +285,42 @@ target_parse(struct target *t, const char *url)
 	if (r < 0 || (size_t)r >= sizeof t->req)
 		die("request too long");
 	t->reqlen = (size_t)r;
+}
+
+/* -f: the request line of every URL in the file, all for url's server. */
+static void
+target_list(struct run *r, const char *path)
+{
+	struct target	 t;
+	char		 line[REQ_MAX + 2];
+	size_t		 cap = 0;
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		target_parse(&t, line);
+		if (t.proto != r->t.proto || strcmp(t.host, r->t.host) != 0 ||
+		    strcmp(t.port, r->t.port) != 0)
+			die("%s: %s is not on the server of %s", path, line,
+			    r->o.url);
+		if (r->nreqs == cap) {
+			cap = cap * 2 + 1024;
+			r->reqs = realloc(r->reqs, cap * sizeof *r->reqs);
+			r->reqlens = realloc(r->reqlens, cap * sizeof *r->reqlens);
+			if (r->reqs == NULL || r->reqlens == NULL)
+				die("out of memory");
+		}
+		if ((r->reqs[r->nreqs] = strdup(t.req)) == NULL)
+			die("out of memory");
+		r->reqlens[r->nreqs++] = t.reqlen;
+	}
+	fclose(f);
+	if (r->nreqs == 0)
+		die("%s: no URL", path);
 }
 
 /* Resolves the address once; IPv4 first, since loopback tests use it. */
@@ -530,6 +575,13 @@ client_start(struct client *c)
 
 	r->started++;
 	r->active++;
+	c->req = r->t.req;
+	c->reqlen = r->t.reqlen;
+	if (r->nreqs > 0) {
+		c->req = r->reqs[r->nextreq];
+		c->reqlen = r->reqlens[r->nextreq];
+		r->nextreq = (r->nextreq + 1) % r->nreqs;
+	}
 	c->st = ST_CONNECT;
 	c->sent = c->got = 0;
 	c->offered = 0;
@@ -652,20 +704,19 @@ client_handshaken(struct client *c)
 static int
 client_write(struct client *c)
 {
-	struct target	*t = &c->run->t;
 	ssize_t		 n;
 	int		 w;
 
-	while (c->sent < t->reqlen) {
+	while (c->sent < c->reqlen) {
 		if (c->ssl != NULL) {
-			w = SSL_write(c->ssl, t->req + c->sent,
-			    (int)(t->reqlen - c->sent));
+			w = SSL_write(c->ssl, c->req + c->sent,
+			    (int)(c->reqlen - c->sent));
 			if (w <= 0)
 				return ssl_want(c, w) ? ssl_want(c, w) : -1;
 			c->sent += (size_t)w;
 			continue;
 		}
-		n = send(c->fd, t->req + c->sent, t->reqlen - c->sent,
+		n = send(c->fd, c->req + c->sent, c->reqlen - c->sent,
 		    MSG_NOSIGNAL);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return EV_WRITE;
@@ -1006,7 +1057,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->seconds = 5;
 	o->timeout = 10;
 	o->expect = -1;
-	while ((ch = getopt_long(argc, argv, "2a:b:c:d:e:fi:n:Nqrt:u", longopts,
+	while ((ch = getopt_long(argc, argv, "2a:b:c:d:e:fF:i:n:Nqrt:u", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '2':
@@ -1037,6 +1088,9 @@ opts_parse(struct opts *o, int argc, char **argv)
 			break;
 		case 'e':
 			o->expect = (long)parse_num(optarg, 0, 1e12, "size");
+			break;
+		case 'F':
+			o->list = optarg;
 			break;
 		case 'i':
 			o->idle = (long)parse_num(optarg, 1, 1000000, "idle count");
@@ -1092,6 +1146,8 @@ main(int argc, char **argv)
 	raise_nofile();
 	target_parse(&r.t, r.o.url);
 	target_resolve(&r.t, r.o.addr);
+	if (r.o.list != NULL)
+		target_list(&r, r.o.list);
 	if (r.t.proto == PROTO_GEMINI)
 		r.ctx = ctx_new(r.o.resume, r.o.tls12);
 	if ((r.base = event_base_new()) == NULL)
@@ -1133,6 +1189,10 @@ main(int argc, char **argv)
 	}
 	free(r.clients);
 	free(r.lat);
+	while (r.nreqs > 0)
+		free(r.reqs[--r.nreqs]);
+	free(r.reqs);
+	free(r.reqlens);
 	event_free(r.stop_ev);
 	event_free(r.hard_ev);
 	event_free(r.sig_int);

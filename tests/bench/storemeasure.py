@@ -79,6 +79,9 @@ def listening(port):
 
 args = [BIN, "-d", TREE, "-T", CERTS, "-H", "localhost", "-G", "127.0.0.1:%d" % GP,
         "-P", "127.0.0.1:%d" % PP, "-w", "1"]
+# The store alone, without the search index, where the build has -S.
+if b"-S path" in subprocess.run([BIN, "-h"], stdout=subprocess.PIPE).stdout:
+    args += ["-S", "off"]
 if CACHE:
     conf = os.path.join(WORK, "m.conf")
     open(conf, "w").write("[server]\ncache_size = %s\n[host localhost]\nroot = %s\n" % (CACHE, TREE))

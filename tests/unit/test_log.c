@@ -1,4 +1,4 @@
-/* Unit tests for src/log.c: log_escape. */
+/* Unit tests for src/log.c: log_escape, log_addr, a worker's log pipe. */
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -209,6 +209,79 @@ test_addr_forms(void **state)
 	assert_string_equal(out, "-");
 }
 
+/* Appends whatever the pipe holds to a growing buffer; how many bytes came. */
+static size_t
+pipe_take(int fd, char **out, size_t *len, size_t *cap)
+{
+	size_t	took = 0;
+	ssize_t	r;
+
+	for (;;) {
+		if (*cap - *len < 65536) {
+			*cap = *cap * 2 + 65536;
+			assert_non_null(*out = realloc(*out, *cap + 1));
+		}
+		r = read(fd, *out + *len, *cap - *len);
+		if (r <= 0)
+			break;
+		*len += (size_t)r;
+		took += (size_t)r;
+	}
+	(*out)[*len] = '\0';
+	return took;
+}
+
+/*
+ * A worker's log pipe that nobody reads never blocks it: the lines the
+ * pipe and the buffer hold arrive in order, the rest are counted, and the
+ * count is logged where they went missing, once the pipe drains.
+ */
+static void
+test_worker_pipe_never_blocks(void **state)
+{
+	char		 pad[201], want[64], *got = NULL, *p, *nl;
+	size_t		 len = 0, cap = 0;
+	unsigned long	 dropped = 0;
+	int		 fds[2], saved, i, n = 8000, kept = 0;
+
+	(void)state;
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	(void)fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+	assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	alarm(20);	/* a write that blocks fails the test */
+	assert_int_equal(log_worker(fds[1]), 0);
+	close(fds[1]);
+	for (i = 0; i < n; i++)
+		log_info("line %05d %s", i, pad);
+	while (pipe_take(fds[0], &got, &len, &cap) > 0)
+		log_sync();
+	log_info("after");
+	log_sync();
+	pipe_take(fds[0], &got, &len, &cap);
+	alarm(0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fds[0]);
+
+	for (p = got; (nl = strchr(p, '\n')) != NULL && kept < n; p = nl + 1) {
+		snprintf(want, sizeof want, "tulpar: line %05d ", kept);
+		if (strncmp(p, want, strlen(want)) != 0)
+			break;
+		assert_int_equal(nl - p, strlen(want) + strlen(pad));
+		kept++;
+	}
+	assert_true(kept > 0 && kept < n);
+	assert_int_equal(sscanf(p, "tulpar: warning: dropped %lu log lines: "
+	    "the log pipe was full\n", &dropped), 1);
+	assert_int_equal(kept + dropped, n);
+	assert_non_null(nl = strchr(p, '\n'));
+	assert_string_equal(nl + 1, "tulpar: after\n");
+	free(got);
+}
+
 int
 main(void)
 {
@@ -223,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_uses_length_not_nul),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_long_input),
+		cmocka_unit_test(test_worker_pipe_never_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
