@@ -66,7 +66,9 @@ def setup(b):
     prog = os.path.join(root, "cgi", "hello")
     with open(prog, "w") as f:
         f.write(PROGRAM)
-    for d, _, files in os.walk(b.tmp):
+    # The workers run as nobody: they must reach the root and read it.
+    os.chmod(b.tmp, 0o755)
+    for d, _, files in os.walk(root):
         os.chmod(d, 0o755)
         for x in files:
             os.chmod(os.path.join(d, x), 0o755 if x == "hello" else 0o644)
