@@ -77,7 +77,7 @@ gemini_node(struct conn *c, const struct site *s, const struct node *n)
 	struct answer	a;
 	int		fd = -1, r;
 
-	if (n->kind == NODE_LARGE && (fd = store_open(s->store, n)) == -1) {
+	if (store_streams(n) && (fd = store_open(s->store, n)) == -1) {
 		gemini_reply(c, "51", "Not found");
 		return;
 	}

@@ -58,7 +58,7 @@ gopher_node(struct conn *c, const struct site *s, const struct node *n)
 	struct answer		 a;
 	int			 fd;
 
-	if (n->kind == NODE_LARGE) {
+	if (store_streams(n)) {
 		if ((fd = store_open(s->store, n)) == -1) {
 			gopher_error(c, cfg->notfound, cfg->notfound_len);
 			return;

@@ -241,7 +241,7 @@ store_open(const struct store *s, const struct node *n)
 	struct stat	st;
 	int		fd;
 
-	if (n->kind != NODE_LARGE)
+	if (!store_streams(n))
 		return -1;
 	if ((fd = open_beneath(s, store_relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
 		return -1;
@@ -811,6 +811,33 @@ store_header(const struct store *s, const char *path, int page, char *hdr,
 	return snprintf(hdr, hdrsz, "20 %s\r\n", type ? type : mime_type(path));
 }
 
+/* A status line alone, for an answer whose body is streamed from disk. */
+static int
+store_head(const char *hdr, size_t hl, struct blob **out)
+{
+	struct blob	*b;
+
+	if ((b = blob_new(hl)) == NULL)
+		return -1;
+	memcpy(b->data, hdr, hl);
+	b->off = hl;
+	*out = b;
+	return 0;
+}
+
+/*
+ * Files are streamed from disk past STORE_LARGE, and so are other files
+ * than pages too big for this process's cache to hold many of (a 64th of
+ * it): reading them whole for every request would evict the rest and
+ * cost more than reading them as they are sent.
+ */
+int
+store_streams(const struct node *n)
+{
+	return n->kind == NODE_LARGE || (n->kind == NODE_FILE &&
+	    (size_t)n->size > cache.budget / 64);
+}
+
 /*
  * A file's bytes behind its status line, in one buffer. A page's leading
  * byte-order mark is dropped. STORE_BUSY: being written, and changed since
@@ -827,14 +854,8 @@ store_read(struct store *s, const struct node *n, struct blob **out)
 	int		 fd;
 
 	hl = store_header(s, n->path, n->kind == NODE_PAGE, hdr, sizeof hdr);
-	if (n->kind == NODE_LARGE) {
-		if ((b = blob_new(hl)) == NULL)
-			return -1;
-		memcpy(b->data, hdr, hl);
-		b->off = hl;
-		*out = b;
-		return 0;
-	}
+	if (n->kind == NODE_LARGE)
+		return store_head(hdr, hl, out);
 	if ((fd = open_beneath(s, store_relpath(n->path), O_RDONLY | O_NONBLOCK)) == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -1086,6 +1107,12 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		if (b != NULL)
 			b->off = (const char *)memchr(b->data, '\n',
 			    b->len) - b->data + 1;
+	} else if (proto == STORE_GEMINI && store_streams(n)) {
+		char	hdr[128];
+		size_t	hl = store_header(s, n->path, 0, hdr, sizeof hdr);
+
+		if ((r = store_head(hdr, hl, &b)) != 0)
+			return r;
 	} else if ((r = store_read(s, n, &b)) != 0)
 		return r;
 	if (b == NULL)

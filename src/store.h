@@ -79,6 +79,8 @@ struct store;
 struct store	*store_load(const struct store_opts *, char *, size_t);
 void		 store_free(struct store *);
 const struct node *store_find(const struct store *, const char *);
+/* 1 if a file's body is sent from disk as it goes (store_open), not kept. */
+int		 store_streams(const struct node *);
 /* Opens a streamed file beneath the root; -1 on failure. */
 int		 store_open(const struct store *, const struct node *);
 size_t		 store_count(const struct store *, enum node_kind);
