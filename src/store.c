@@ -827,7 +827,7 @@ store_head(const char *hdr, size_t hl, struct blob **out)
 
 /*
  * Files are streamed from disk past STORE_LARGE, and so are other files
- * than pages too big for this process's cache to hold many of (a 64th of
+ * than pages too big for this process's cache to hold many of (a 256th of
  * it): reading them whole for every request would evict the rest and
  * cost more than reading them as they are sent.
  */
@@ -835,7 +835,7 @@ int
 store_streams(const struct node *n)
 {
 	return n->kind == NODE_LARGE || (n->kind == NODE_FILE &&
-	    (size_t)n->size > cache.budget / 64);
+	    (size_t)n->size > cache.budget / 256);
 }
 
 /*

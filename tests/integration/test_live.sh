@@ -263,7 +263,7 @@ if start_conf "$TMP/cache.conf" "$G $P"; then
 	fi
 	expect_contains "pages beyond the cache are still served" "Page 7" \
 	    "$(gem_req "$(gem_url /p007.gmi)")"
-	# A file too big for the cache to hold many of (1M / 64 here) is
+	# A file too big for the cache to hold many of (1M / 256 here) is
 	# streamed from disk, whole, on both protocols; a small one is cached.
 	head -c 300000 /dev/urandom | base64 -w 76 >"$BIG/big.txt"
 	printf 'small\n' >"$BIG/small.txt"
@@ -273,7 +273,7 @@ if start_conf "$TMP/cache.conf" "$G $P"; then
 		[ "$(head -c 15 "$TMP/big.out")" = $'20 text/plain\r\n' ] && break
 		sleep 0.05
 	done
-	expect_eq "a file past a 64th of the cache: Gemini sends it whole" "$want" \
+	expect_eq "a file past a 256th of the cache: Gemini sends it whole" "$want" \
 	    "$(tail -c +16 "$TMP/big.out" | sha256sum)"
 	goph_sel /big.txt >"$TMP/big.out"
 	expect_eq "and Gopher too" "$want" "$(sha256sum <"$TMP/big.out")"
