@@ -656,6 +656,7 @@ test_large_file(void **state)
 	unit_write_file(dir, "big.bin", big, STORE_LARGE + 1);
 	unit_write_file(dir, "big.txt", big, STORE_LARGE + 1);
 	unit_write_file(dir, "exact.bin", big, STORE_LARGE);
+	unit_write_file(dir, "mid.bin", big, 65536);
 	unit_write_str(dir, "index.gmi", "# Temp\n=> big.bin Big\n");
 
 	s = load(dir, NULL, err, sizeof(err));
@@ -685,14 +686,26 @@ test_large_file(void **state)
 	assert_bytes_str(n->gemini, n->gemini_len, "20 text/plain\r\n");
 	assert_int_equal(n->gopher_type, '0');
 
+	/* Not large, but past a 256th of the cache: streamed all the same. */
 	n = FIND(s, "/exact.bin", NODE_FILE);
+	assert_true(store_streams(n->node));
+	assert_bytes_str(n->gemini, n->gemini_len,
+	    "20 application/octet-stream\r\n");
+	fd = store_open(s, n->node);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* A file the cache holds many of is answered from memory, whole. */
+	n = FIND(s, "/mid.bin", NODE_FILE);
+	assert_false(store_streams(n->node));
 	assert_int_equal(n->gemini_len,
-	    strlen("20 application/octet-stream\r\n") + STORE_LARGE);
+	    strlen("20 application/octet-stream\r\n") + 65536);
 	STARTS_WITH(n->gemini, n->gemini_len, "20 application/octet-stream\r\n");
 	assert_int_equal(memcmp(n->gemini +
-	    strlen("20 application/octet-stream\r\n"), big, STORE_LARGE), 0);
-	assert_int_equal(n->gopher_len, STORE_LARGE);
-	assert_int_equal(memcmp(n->gopher, big, STORE_LARGE), 0);
+	    strlen("20 application/octet-stream\r\n"), big, 65536), 0);
+	assert_int_equal(n->gopher_len, 65536);
+	assert_int_equal(memcmp(n->gopher, big, 65536), 0);
+	assert_int_equal(store_open(s, n->node), -1);
 
 	assert_int_equal(store_count(s, NODE_LARGE), 2);
 
