@@ -1050,6 +1050,43 @@ excerpt_line(const char *s, size_t len, size_t hit, struct buf *b)
  * that "Astana SCO" quotes a line naming Astana rather than the page's
  * first mention of the SCO; the page's first text line if none has one.
  */
+static int
+is_ascii(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether an ASCII line can hold a word of an all-ASCII query: a word
+ * folds to lower case and nothing else there, so it must appear as it is,
+ * in any case. Lines with other bytes may fold into the word: 1.
+ */
+static int
+line_may_match(const struct search_query *sq, const char *s, size_t len)
+{
+	size_t	i, j, wl;
+	int	t;
+
+	if (!is_ascii(s, len))
+		return 1;
+	for (t = 0; t < sq->nterms; t++) {
+		wl = strlen(sq->term[t].word);
+		for (i = 0; i + wl <= len; i++) {
+			for (j = 0; j < wl && tolower((unsigned char)s[i + j]) ==
+			    sq->term[t].word[j]; j++)
+				;
+			if (j == wl)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 void
 search_excerpt(const char *text, size_t len, const struct search_query *sq,
     struct buf *b)
@@ -1059,8 +1096,10 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 	struct word		 w;
 	size_t			 pos, hit = 0, tophit = 0;
 	unsigned		 m, t;
-	int			 have_first = 0, n, topn = 0;
+	int			 have_first = 0, n, topn = 0, ascii = 1;
 
+	for (n = 0; n < sq->nterms && ascii; n++)
+		ascii = is_ascii(sq->term[n].word, strlen(sq->term[n].word));
 	/* Equal terms share a word, so a line can match all nterms bits. */
 	gemtext_init(&p, text, len);
 	while (topn < sq->nterms && gemtext_next(&p, &l)) {
@@ -1072,6 +1111,8 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 			first = l;
 			have_first = 1;
 		}
+		if (ascii && !line_may_match(sq, l.text, l.textlen))
+			continue;
 		m = 0;
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
 			t = query_terms(sq, w.folded);

@@ -1134,9 +1134,15 @@ int
 store_text(struct store *s, const char *path, struct blob **b)
 {
 	const struct node	*n = store_find(s, path);
+	struct answer		 a;
 
 	if (n == NULL || (n->kind != NODE_PAGE && n->kind != NODE_FILE))
 		return -1;
+	/* Through the cache, where the page's Gemini answer is its text. */
+	if (!store_streams(n) && store_answer(s, n, STORE_GEMINI, &a) == 0) {
+		*b = a.blob;
+		return 0;
+	}
 	return store_read(s, n, b) == 0 ? 0 : -1;
 }
 

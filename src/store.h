@@ -92,7 +92,7 @@ int		 store_answer(struct store *, const struct node *,
 		    enum store_proto, struct answer *);
 /* The search index of the store's text pages, kept with them; NULL when off. */
 struct search_index *store_search(const struct store *);
-/* A text page's bytes, read from disk (not cached): blob data from its off. */
+/* A text page's bytes, through the cache: blob data from its off. */
 int		 store_text(struct store *, const char *, struct blob **);
 /* Renders gemtext as a Gopher menu of this host, its links relative to dir. */
 void		 store_menu(const struct store *, const char *, const char *,
