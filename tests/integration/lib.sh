@@ -433,6 +433,20 @@ start_conf() {
 	return 1
 }
 
+# poll var needle command...: runs command into var every 50 ms, for at most
+# 3 s, until its output contains needle (a change on disk going live); 1 if it
+# never did. var keeps the last output.
+poll() {
+	local __var=$1 __needle=$2 __i
+	shift 2
+	for __i in $(seq 1 60); do
+		capture "$__var" "$@"
+		[[ ${!__var} == *"$__needle"* ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_for_line file extended-regex [seconds]: until a line of file matches
 # (default 5 s); returns 1 on timeout.
 wait_for_line() {

@@ -78,11 +78,8 @@ expect_contains "the feed's updated follows" "updated 2025-01-02T00:00:00Z" "$fa
 
 # A real atom.xml file wins over the made one.
 printf '<feed>mine</feed>\n' >"$CAPSULE/news/atom.xml"
-for i in $(seq 1 40); do
-	r=$(gem_req "$(gem_url /news/atom.xml)")
-	[[ $r == *mine* ]] && break
-	sleep 0.05
-done
+poll r mine gem_req "$(gem_url /news/atom.xml)"
+r=${r%$'\n'}
 expect_eq "a file named atom.xml is served as it is" $'20 text/xml\r\n<feed>mine</feed>' "$r"
 rm "$CAPSULE/news/atom.xml"
 stop_tulpar

@@ -114,26 +114,14 @@ fi
 
 # The index follows the pages on disk, without a reload.
 printf '# Fresh news\n\nA wombat arrived.\n' >"$CAPSULE/wombat.gmi"
-for i in $(seq 1 30); do
-	r=$(gsearch wombat)
-	[[ $r == *"=> /wombat.gmi Fresh news"* ]] && break
-	sleep 0.1
-done
+poll r "=> /wombat.gmi Fresh news" gsearch wombat
 expect_contains "a new page is found within 3 s" "=> /wombat.gmi Fresh news" "$r"
 printf '# Fresh news\n\nThe wombat left; a numbat came.\n' >"$CAPSULE/wombat.tmp"
 mv "$CAPSULE/wombat.tmp" "$CAPSULE/wombat.gmi"
-for i in $(seq 1 30); do
-	r=$(gsearch numbat)
-	[[ $r == *"=> /wombat.gmi"* ]] && break
-	sleep 0.1
-done
+poll r "=> /wombat.gmi" gsearch numbat
 expect_contains "an edited page is found by its new words" "=> /wombat.gmi Fresh news" "$r"
 rm "$CAPSULE/wombat.gmi"
-for i in $(seq 1 30); do
-	r=$(gsearch numbat)
-	[[ $r == *"No page matches."* ]] && break
-	sleep 0.1
-done
+poll r "No page matches." gsearch numbat
 expect_contains "a deleted page is found no more" "No page matches." "$r"
 stop_tulpar
 
