@@ -91,6 +91,7 @@ struct search_index {
 	uint64_t	 totlen;
 	size_t		 bytes;
 	size_t		 want;		/* the allocation that failed last */
+	int		 settled;	/* search_trim ran: the bulk build is over */
 };
 
 /* One word found in a text: where it is, and its folded form. */
@@ -678,6 +679,10 @@ writer_merge(struct search_index *ix, struct writer *w, const uint32_t *map)
 
 	if ((dt = delta_sorted(ix)) == NULL)
 		return -1;
+	/* Room for all, so the buffer need not double: lists only shrink. */
+	if (obuf_room(ix, &w->out, ix->elen + ix->dbytes +
+	    (ix->nblocks + 1) * SEARCH_WORD_MAX) == -1)
+		goto out;
 	if (have)
 		p = entry_read(p, end, &e);
 	while (have || j < ix->nterms) {
@@ -922,7 +927,8 @@ rebuild_due(struct search_index *ix)
 {
 	uint32_t	dead = ix->ndocs - ix->live;
 
-	if (ix->dbytes > DELTA_MIN + ix->segcap / 2 ||
+	/* The bulk build fills the delta and search_trim rebuilds once. */
+	if ((ix->settled && ix->dbytes > DELTA_MIN + ix->segcap / 2) ||
 	    (dead > 16 && dead > ix->live / 4))
 		(void)rebuild(ix);
 }
@@ -1137,6 +1143,7 @@ out:
 void
 search_trim(struct search_index *ix)
 {
+	ix->settled = 1;
 	if (ix->terms != NULL || ix->ndocs != ix->live)
 		(void)rebuild(ix);
 }
