@@ -43,6 +43,8 @@
 #define DOC_NONE	UINT32_MAX
 #define BLOCK		16	/* words per front-coded block of the base */
 #define DELTA_MIN	(16 * 1024)	/* delta bytes allowed over half the base */
+/* What malloc takes for n bytes (glibc: a size word, 16-byte steps). */
+#define CHUNK(n)	((n) == 0 ? 0 : ((size_t)(n) + 8 + 15) & ~(size_t)15)
 
 struct posting {
 	uint32_t	doc;
@@ -278,8 +280,9 @@ term_varint(struct search_index *ix, struct term *t, uint32_t v)
 		cap = t->cap ? t->cap * 2 : 8;
 		if ((p = ix_alloc(ix, t->post, cap)) == NULL)
 			return -1;
-		ix->bytes += cap - t->cap;
-		ix->dbytes += cap - t->cap;
+		/* The delta's many small allocations: malloc's share counts. */
+		ix->bytes += CHUNK(cap) - CHUNK(t->cap);
+		ix->dbytes += CHUNK(cap) - CHUNK(t->cap);
 		t->post = p;
 		t->cap = cap;
 	}
@@ -417,8 +420,8 @@ term_get(struct search_index *ix, const char *word)
 	t->next = *slot;
 	*slot = t;
 	ix->nterms++;
-	ix->bytes += sizeof *t + wl + 1;
-	ix->dbytes += sizeof *t + wl + 1;
+	ix->bytes += CHUNK(sizeof *t + wl + 1);
+	ix->dbytes += CHUNK(sizeof *t + wl + 1);
 	return t;
 }
 
@@ -1535,27 +1538,51 @@ is_ascii(const char *s, size_t len)
 }
 
 /*
- * Whether an ASCII line can hold a word of an all-ASCII query: a word
- * folds to lower case and nothing else there, so it must appear as it is,
- * in any case. Lines with other bytes may fold into the word: 1.
+ * Where the words of an all-ASCII query next stand in a page, in any case:
+ * a word folds to lower case and nothing else there, so an ASCII line can
+ * hold it only as it is. A line with other bytes may fold into the word
+ * and is always split into words.
  */
-static int
-line_may_match(const struct search_query *sq, const char *s, size_t len)
-{
-	size_t	i, j, wl;
-	int	t;
+struct finder {
+	char	*low;		/* the text with bit 5 set: A-Z lowered, a-z
+				   and 0-9 kept; other bytes that become
+				   those only cost a closer look */
+	size_t	 len;
+	size_t	 at[SEARCH_TERMS_MAX];	/* next match of each word, or len */
+};
 
-	if (!is_ascii(s, len))
-		return 1;
+static int
+finder_init(struct finder *f, const char *text, size_t len)
+{
+	size_t	i;
+
+	if ((f->low = malloc(len ? len : 1)) == NULL)
+		return -1;
+	for (i = 0; i < len; i++)
+		f->low[i] = text[i] | 0x20;
+	f->len = len;
+	memset(f->at, 0, sizeof f->at);
+	return 0;
+}
+
+/* Whether the ASCII line at [start, end) of the text may hold a word. */
+static int
+finder_line(struct finder *f, const struct search_query *sq, size_t start,
+    size_t end)
+{
+	const char	*p;
+	size_t		 wl;
+	int		 t;
+
 	for (t = 0; t < sq->nterms; t++) {
 		wl = strlen(sq->term[t].word);
-		for (i = 0; i + wl <= len; i++) {
-			for (j = 0; j < wl && tolower((unsigned char)s[i + j]) ==
-			    sq->term[t].word[j]; j++)
-				;
-			if (j == wl)
-				return 1;
+		if (f->at[t] < start) {		/* lines come in order */
+			p = memmem(f->low + start, f->len - start,
+			    sq->term[t].word, wl);
+			f->at[t] = p != NULL ? (size_t)(p - f->low) : f->len;
 		}
+		if (f->at[t] + wl <= end)
+			return 1;
 	}
 	return 0;
 }
@@ -1567,12 +1594,15 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 	struct gmi_parser	 p;
 	struct gmi_line		 l, first = { 0 }, top = { 0 };
 	struct word		 w;
-	size_t			 pos, hit = 0, tophit = 0;
+	struct finder		 f;
+	size_t			 pos, hit = 0, tophit = 0, at;
 	unsigned		 m, t;
 	int			 have_first = 0, n, topn = 0, ascii = 1;
 
 	for (n = 0; n < sq->nterms && ascii; n++)
 		ascii = is_ascii(sq->term[n].word, strlen(sq->term[n].word));
+	if (ascii && finder_init(&f, text, len) == -1)
+		ascii = 0;
 	/* Equal terms share a word, so a line can match all nterms bits. */
 	gemtext_init(&p, text, len);
 	while (topn < sq->nterms && gemtext_next(&p, &l)) {
@@ -1584,7 +1614,9 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 			first = l;
 			have_first = 1;
 		}
-		if (ascii && !line_may_match(sq, l.text, l.textlen))
+		at = l.text - text;
+		if (ascii && is_ascii(l.text, l.textlen) &&
+		    !finder_line(&f, sq, at, at + l.textlen))
 			continue;
 		m = 0;
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
@@ -1599,6 +1631,8 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 			topn = n;
 		}
 	}
+	if (ascii)
+		free(f.low);
 	if (topn > 0)
 		excerpt_line(top.text, top.textlen, tophit, b);
 	else if (have_first)
