@@ -101,6 +101,7 @@ struct word {
 	const char	*at;
 	size_t		 len;
 	char		 folded[SEARCH_WORD_MAX + 1];
+	size_t		 flen;
 };
 
 static uint32_t
@@ -176,16 +177,34 @@ char_at(const char *s, size_t len, size_t i, ucs4_t *c)
 	return u8_mbtouc(c, (const uint8_t *)s + i, len - i);
 }
 
-/* The next word in s from *pos; 0 at the end. */
+/* An ASCII letter or digit in lower case; 0 for other ASCII bytes. */
+static int
+ascii_lower(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return c;
+	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : 0;
+}
+
+/*
+ * The next word in s from *pos; 0 at the end. ASCII is split and folded
+ * here without a call, as search_fold would: most text is.
+ */
 static int
 next_word(const char *s, size_t len, size_t *pos, struct word *w)
 {
-	size_t	i = *pos, start;
+	size_t	i = *pos, start, o;
 	ucs4_t	c;
-	int	n;
+	int	n, ascii, lc;
 
 	for (;;) {
 		while (i < len) {
+			if ((unsigned char)s[i] < 0x80) {
+				if (ascii_lower(s[i]))
+					break;
+				i++;
+				continue;
+			}
 			n = char_at(s, len, i, &c);
 			if (word_char(c) && c != 0xfffd)
 				break;
@@ -196,7 +215,18 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 			return 0;
 		}
 		start = i;
+		o = 0;
+		ascii = 1;
 		while (i < len) {
+			if ((unsigned char)s[i] < 0x80) {
+				if ((lc = ascii_lower(s[i])) == 0)
+					break;
+				if (o < SEARCH_WORD_MAX)
+					w->folded[o++] = (char)lc;
+				i++;
+				continue;
+			}
+			ascii = 0;
 			n = char_at(s, len, i, &c);
 			if (!word_char(c) || c == 0xfffd)
 				break;
@@ -204,10 +234,15 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 		}
 		w->at = s + start;
 		w->len = i - start;
-		if (search_fold(w->at, w->len, w->folded, sizeof w->folded) == 0) {
-			*pos = i;
-			return 1;
-		}
+		w->folded[o] = '\0';
+		w->flen = o;
+		if (!ascii && search_fold(w->at, w->len, w->folded,
+		    sizeof w->folded) == 0)
+			w->flen = strlen(w->folded);
+		else if (!ascii)
+			continue;
+		*pos = i;
+		return 1;
 	}
 }
 
@@ -1194,14 +1229,107 @@ search_parse(const char *q, size_t len, struct search_query *sq,
 		first = sq->nterms;
 		for (pos = 0; next_word(q + i, end - i, &pos, &w) &&
 		    sq->nterms < SEARCH_TERMS_MAX;) {
-			memcpy(sq->term[sq->nterms].word, w.folded,
-			    strlen(w.folded) + 1);
+			memcpy(sq->term[sq->nterms].word, w.folded, w.flen + 1);
 			sq->term[sq->nterms++].phrase = quoted ? sq->nphrases + 1 : 0;
 		}
 		/* A quoted stretch without words ("", "!!!") is no phrase. */
 		if (quoted && sq->nterms > first)
 			sq->nphrases++;
 		i = end + (end < len);		/* past the closing quote */
+	}
+	return 0;
+}
+
+static int
+is_ascii(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* Whether a query's words are all ASCII. */
+static int
+query_ascii(const struct search_query *sq)
+{
+	int	t;
+
+	for (t = 0; t < sq->nterms; t++)
+		if (!is_ascii(sq->term[t].word, strlen(sq->term[t].word)))
+			return 0;
+	return 1;
+}
+
+/* An ASCII line with a letter or digit: 1; without: 0; not ASCII: -1. */
+static int
+ascii_words(const char *s, size_t len)
+{
+	size_t	i;
+	int	alnum = 0;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] >= 0x80)
+			return -1;
+		alnum |= ascii_lower((unsigned char)s[i]) != 0;
+	}
+	return alnum;
+}
+
+/*
+ * Where the words of an all-ASCII query next stand in a page, in any case:
+ * a word folds to lower case and nothing else there, so an ASCII line can
+ * hold it only as it is. A line with other bytes may fold into the word
+ * and is always split into words.
+ */
+struct finder {
+	char	*low;		/* the text with bit 5 set: A-Z lowered, a-z
+				   and 0-9 kept; other bytes that become
+				   those only cost a closer look */
+	size_t	 len;
+	size_t	 at[SEARCH_TERMS_MAX];	/* next match of each word, or len */
+};
+
+static int
+finder_init(struct finder *f, const char *text, size_t len)
+{
+	size_t		i;
+	uint64_t	x;
+
+	if ((f->low = malloc(len ? len : 1)) == NULL)
+		return -1;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, text + i, 8);
+		x |= 0x2020202020202020ull;
+		memcpy(f->low + i, &x, 8);
+	}
+	for (; i < len; i++)
+		f->low[i] = text[i] | 0x20;
+	f->len = len;
+	memset(f->at, 0, sizeof f->at);
+	return 0;
+}
+
+/* Whether the ASCII line at [start, end) of the text may hold a word. */
+static int
+finder_line(struct finder *f, const struct search_query *sq, size_t start,
+    size_t end)
+{
+	const char	*p;
+	size_t		 wl;
+	int		 t;
+
+	for (t = 0; t < sq->nterms; t++) {
+		wl = strlen(sq->term[t].word);
+		if (f->at[t] < start) {		/* lines come in order */
+			p = memmem(f->low + start, f->len - start,
+			    sq->term[t].word, wl);
+			f->at[t] = p != NULL ? (size_t)(p - f->low) : f->len;
+		}
+		if (f->at[t] + wl <= end)
+			return 1;
 	}
 	return 0;
 }
@@ -1244,9 +1372,10 @@ phrases_match(const char *text, size_t len, const struct search_query *sq)
 	struct gmi_line		 l;
 	struct window		 win;
 	struct word		 w;
+	struct finder		 f;
 	unsigned		 found = 0, all = (1u << sq->nphrases) - 1;
-	size_t			 pos, wl;
-	int			 i, last;
+	size_t			 pos, at;
+	int			 i, last, ascii = query_ascii(sq);
 
 	memset(ph, 0, sizeof ph);
 	for (i = sq->nterms; i-- > 0;)
@@ -1255,11 +1384,27 @@ phrases_match(const char *text, size_t len, const struct search_query *sq)
 			ph[sq->term[i].phrase - 1].k++;
 		}
 	win.n = 0;
+	if (ascii && finder_init(&f, text, len) == -1)
+		ascii = 0;
 	gemtext_init(&p, text, len);
 	while (gemtext_next(&p, &l) && found != all) {
+		at = l.text - text;
+		/*
+		 * An ASCII line without the query's words is not split: an
+		 * empty word in the window stands for its words, so no phrase
+		 * runs across it.
+		 */
+		if (ascii && (i = ascii_words(l.text, l.textlen)) >= 0 &&
+		    !finder_line(&f, sq, at, at + l.textlen)) {
+			if (i == 1) {
+				win.word[win.n % SEARCH_TERMS_MAX][0] = '\0';
+				win.n++;
+			}
+			continue;
+		}
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
-			wl = strlen(w.folded);
-			memcpy(win.word[win.n % SEARCH_TERMS_MAX], w.folded, wl + 1);
+			memcpy(win.word[win.n % SEARCH_TERMS_MAX], w.folded,
+			    w.flen + 1);
 			win.n++;
 			/* Only a phrase's last word can complete it. */
 			for (i = 0; i < sq->nphrases; i++) {
@@ -1270,6 +1415,8 @@ phrases_match(const char *text, size_t len, const struct search_query *sq)
 			}
 		}
 	}
+	if (ascii)
+		free(f.low);
 	return found == all;
 }
 
@@ -1296,17 +1443,35 @@ idf(const struct search_index *ix, uint32_t df0)
 	return log(1 + (n - df + 0.5) / (df + 0.5));
 }
 
-/* BM25 of one posting: the body normalised by length, headings not. */
-static double
-bm25(const struct search_index *ix, double w, const struct posting *p)
+/* A word's BM25 constants for one query. */
+struct weight {
+	double	idf;
+	double	norm;		/* k1 (1 - b) */
+	double	scale;		/* k1 b / the average length */
+};
+
+static void
+weight_init(const struct search_index *ix, uint32_t df, struct weight *k)
 {
 	double	avg = ix->live ? (double)ix->totlen / ix->live : 1;
-	double	dl = ix->docs[p->doc].len, body, head;
+
+	k->idf = idf(ix, df);
+	k->norm = BM25_K1 * (1 - BM25_B);
+	k->scale = BM25_K1 * BM25_B / (avg > 0 ? avg : 1);
+}
+
+/* BM25 of one posting: the body normalised by length, headings not. */
+static double
+bm25(const struct search_index *ix, const struct weight *k,
+    const struct posting *p)
+{
+	double	body, head = 0;
 
 	body = p->tf * (BM25_K1 + 1) /
-	    (p->tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / (avg > 0 ? avg : 1)));
-	head = p->th * (BM25_K1 + 1) / (p->th + BM25_K1);
-	return w * (body + HEAD_BOOST * head);
+	    (p->tf + k->norm + k->scale * ix->docs[p->doc].len);
+	if (p->th > 0)
+		head = p->th * (BM25_K1 + 1) / (p->th + BM25_K1);
+	return k->idf * (body + HEAD_BOOST * head);
 }
 
 /* Keeps the candidates that hold the word too, adding its score. */
@@ -1316,10 +1481,11 @@ intersect(const struct search_index *ix, struct cand *c, size_t n,
 {
 	struct cursor	cur;
 	struct posting	v;
-	double		w = idf(ix, r->df);
+	struct weight	w;
 	size_t		i = 0, k = 0;
 	int		have;
 
+	weight_init(ix, r->df, &w);
 	cursor_init(&cur, r);
 	have = cursor_next(&cur, &v);
 	while (i < n && have) {
@@ -1329,7 +1495,7 @@ intersect(const struct search_index *ix, struct cand *c, size_t n,
 			have = cursor_next(&cur, &v);
 		else {
 			c[k].doc = c[i].doc;
-			c[k++].score = c[i].score + bm25(ix, w, &v);
+			c[k++].score = c[i].score + bm25(ix, &w, &v);
 			i++;
 			have = cursor_next(&cur, &v);
 		}
@@ -1346,8 +1512,8 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 	struct cursor	 cur;
 	struct posting	 v;
 	struct cand	*c;
+	struct weight	 w;
 	size_t		 k = 0;
-	double		 w;
 	int		 nt = 0, j, m, dup, rare = 0;
 
 	*n = 0;
@@ -1364,12 +1530,12 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 	}
 	if (nt == 0 || (c = calloc(r[rare].df, sizeof *c)) == NULL)
 		return NULL;
-	w = idf(ix, r[rare].df);
+	weight_init(ix, r[rare].df, &w);
 	cursor_init(&cur, &r[rare]);
 	while (k < r[rare].df && cursor_next(&cur, &v))
 		if (v.doc < ix->ndocs && ix->docs[v.doc].off != DOC_NONE) {
 			c[k].doc = v.doc;
-			c[k++].score = bm25(ix, w, &v);
+			c[k++].score = bm25(ix, &w, &v);
 		}
 	for (j = 0; j < nt && k > 0; j++)
 		if (j != rare)
@@ -1526,67 +1692,6 @@ excerpt_line(const char *s, size_t len, size_t hit, struct buf *b)
  * that "Astana SCO" quotes a line naming Astana rather than the page's
  * first mention of the SCO; the page's first text line if none has one.
  */
-static int
-is_ascii(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
-}
-
-/*
- * Where the words of an all-ASCII query next stand in a page, in any case:
- * a word folds to lower case and nothing else there, so an ASCII line can
- * hold it only as it is. A line with other bytes may fold into the word
- * and is always split into words.
- */
-struct finder {
-	char	*low;		/* the text with bit 5 set: A-Z lowered, a-z
-				   and 0-9 kept; other bytes that become
-				   those only cost a closer look */
-	size_t	 len;
-	size_t	 at[SEARCH_TERMS_MAX];	/* next match of each word, or len */
-};
-
-static int
-finder_init(struct finder *f, const char *text, size_t len)
-{
-	size_t	i;
-
-	if ((f->low = malloc(len ? len : 1)) == NULL)
-		return -1;
-	for (i = 0; i < len; i++)
-		f->low[i] = text[i] | 0x20;
-	f->len = len;
-	memset(f->at, 0, sizeof f->at);
-	return 0;
-}
-
-/* Whether the ASCII line at [start, end) of the text may hold a word. */
-static int
-finder_line(struct finder *f, const struct search_query *sq, size_t start,
-    size_t end)
-{
-	const char	*p;
-	size_t		 wl;
-	int		 t;
-
-	for (t = 0; t < sq->nterms; t++) {
-		wl = strlen(sq->term[t].word);
-		if (f->at[t] < start) {		/* lines come in order */
-			p = memmem(f->low + start, f->len - start,
-			    sq->term[t].word, wl);
-			f->at[t] = p != NULL ? (size_t)(p - f->low) : f->len;
-		}
-		if (f->at[t] + wl <= end)
-			return 1;
-	}
-	return 0;
-}
-
 void
 search_excerpt(const char *text, size_t len, const struct search_query *sq,
     struct buf *b)
@@ -1597,10 +1702,9 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 	struct finder		 f;
 	size_t			 pos, hit = 0, tophit = 0, at;
 	unsigned		 m, t;
-	int			 have_first = 0, n, topn = 0, ascii = 1;
+	int			 have_first = 0, n, topn = 0;
+	int			 ascii = query_ascii(sq);
 
-	for (n = 0; n < sq->nterms && ascii; n++)
-		ascii = is_ascii(sq->term[n].word, strlen(sq->term[n].word));
 	if (ascii && finder_init(&f, text, len) == -1)
 		ascii = 0;
 	/* Equal terms share a word, so a line can match all nterms bits. */

@@ -145,6 +145,58 @@ test_phrases(void **state)
 	search_free(ix);
 }
 
+/* The text of the one page of an index, for phrase checks. */
+static int
+text_one(void *arg, const char *path, const char **text, size_t *len)
+{
+	(void)path;
+	*text = arg;
+	*len = strlen(arg);
+	return 0;
+}
+
+/* Hits of q in an index of the one page text. */
+static size_t
+phrase_hits(const char *text, const char *q)
+{
+	struct search_index	*ix = search_new();
+	struct search_query	 sq;
+	struct search_hit	 hits[SEARCH_PAGE];
+	const char		*errstr;
+	size_t			 n, total;
+	int			 exact;
+
+	assert_non_null(ix);
+	assert_int_equal(search_put(ix, "/p.gmi", text, strlen(text)), 0);
+	assert_int_equal(search_parse(q, strlen(q), &sq, &errstr), 0);
+	n = search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, text_one,
+	    (void *)(uintptr_t)text);
+	search_free(ix);
+	return n;
+}
+
+/* Lines without the query's words are skipped, yet phrases stay exact. */
+static void
+test_phrase_lines(void **state)
+{
+	(void)state;
+	/* A phrase runs on across a line break, and across a line of no words. */
+	assert_int_equal(phrase_hits("x\nalpha beta\ngamma delta\n",
+	    "\"beta gamma\""), 1);
+	assert_int_equal(phrase_hits("x\nalpha beta\n\n---\n* gamma delta\n",
+	    "\"beta gamma\""), 1);
+	/* Not across a line of other words, in any case. */
+	assert_int_equal(phrase_hits("x\nalpha beta\nother words\ngamma\n",
+	    "\"beta gamma\""), 0);
+	assert_int_equal(phrase_hits("x\nalpha BETA\nGamma delta\n",
+	    "\"beta gamma\""), 1);
+	/* A line of other bytes may fold into the words: still found. */
+	assert_int_equal(phrase_hits("x\nalpha bétà\ngämma delta\n",
+	    "\"beta gamma\""), 1);
+	assert_int_equal(phrase_hits("x\nBeta\nnoise\nbeta gamma\n",
+	    "\"beta gamma\""), 1);
+}
+
 static void
 test_parse_limits(void **state)
 {
@@ -542,7 +594,8 @@ corpus_add(const char *fpath, const struct stat *st, int flag,
 
 /*
  * The capsule's index: at most half its text, and search_memory tells the
- * heap's truth (malloc's own headers aside) when the heap can be read.
+ * heap's truth when the heap can be read: malloc's own headers and
+ * the chunks its per-thread cache holds aside.
  */
 static void
 test_memory(void **state)
@@ -574,7 +627,7 @@ test_memory(void **state)
 	    (double)mem / c.bytes, heap);
 	assert_true(mem * 2 <= c.bytes);
 	if (after.uordblks != before.uordblks)	/* not under a sanitizer */
-		assert_true(heap >= mem && heap <= mem + mem / 10 + 1024);
+		assert_true(heap >= mem && heap <= mem + mem / 8 + 2048);
 	search_free(ix);
 	for (i = 0; i < c.n; i++)
 		free(c.text[i]);
@@ -587,6 +640,7 @@ main(void)
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_and_and_rank),
 		cmocka_unit_test(test_phrases),
+		cmocka_unit_test(test_phrase_lines),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_update_and_remove),
 		cmocka_unit_test(test_many_words),
