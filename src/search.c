@@ -866,7 +866,11 @@ paths_new(struct search_index *ix, size_t n, size_t *mask)
 	return ix_alloc(ix, NULL, size * sizeof(uint32_t));
 }
 
-/* The live pages in order, their strings in an arena of just their size. */
+/*
+ * The live pages in order, their strings in an arena of just their size;
+ * map takes each old page number to its new one, or DOC_NONE. The caller
+ * frees what is made, on failure too.
+ */
 static int
 pages_pack(struct search_index *ix, uint32_t *map, struct doc **docs,
     char **arena, size_t *alen)
@@ -876,25 +880,24 @@ pages_pack(struct search_index *ix, uint32_t *map, struct doc **docs,
 
 	*docs = NULL;
 	*arena = NULL;
-	for (d = 0; d < ix->ndocs; d++)
-		if (ix->docs[d].off != DOC_NONE)
-			need += doc_size(ix, d);
-	*alen = need;
-	if (ix->live == 0)
-		return 0;
-	if ((*docs = ix_alloc(ix, NULL, ix->live * sizeof **docs)) == NULL ||
-	    (*arena = ix_alloc(ix, NULL, need)) == NULL) {
-		free(*docs);
-		return -1;
-	}
 	for (d = 0; d < ix->ndocs; d++) {
-		if ((map[d] = ix->docs[d].off != DOC_NONE ? n : DOC_NONE) ==
-		    DOC_NONE)
+		map[d] = ix->docs[d].off != DOC_NONE ? n++ : DOC_NONE;
+		if (map[d] != DOC_NONE)
+			need += doc_size(ix, d);
+	}
+	*alen = need;
+	if (n == 0)
+		return 0;
+	if ((*docs = ix_alloc(ix, NULL, n * sizeof **docs)) == NULL ||
+	    (*arena = ix_alloc(ix, NULL, need)) == NULL)
+		return -1;
+	for (d = 0; d < ix->ndocs; d++) {
+		if (map[d] == DOC_NONE)
 			continue;
 		sz = doc_size(ix, d);
 		memcpy(*arena + at, doc_path(ix, d), sz);
-		(*docs)[n] = ix->docs[d];
-		(*docs)[n++].off = (uint32_t)at;
+		(*docs)[map[d]] = ix->docs[d];
+		(*docs)[map[d]].off = (uint32_t)at;
 		at += sz;
 	}
 	return 0;

@@ -436,6 +436,34 @@ test_base_and_delta(void **state)
 	search_free(ix);
 }
 
+/* A base rebuilt with no page left keeps none of their words. */
+static void
+test_empty_rebuild(void **state)
+{
+	struct search_index	*ix = index_all();
+	const char		*t = "# New\n\nNothing of the old pages.\n";
+	char			 out[256];
+	size_t			 i, empty;
+
+	(void)state;
+	search_trim(ix);
+	for (i = 0; i < sizeof pages / sizeof pages[0]; i++)
+		search_remove(ix, pages[i][0]);
+	search_trim(ix);
+	assert_int_equal(search_docs(ix), 0);
+	empty = search_memory(ix);
+	assert_int_equal(search_put(ix, "/new.gmi", t, strlen(t)), 0);
+	assert_int_equal(run(ix, "astana", out, sizeof out), 0);
+	assert_int_equal(run(ix, "summit", out, sizeof out), 0);
+	assert_int_equal(run(ix, "nothing", out, sizeof out), 1);
+	assert_string_equal(out, "/new.gmi");
+	search_trim(ix);
+	assert_int_equal(run(ix, "astana", out, sizeof out), 0);
+	assert_int_equal(run(ix, "old pages", out, sizeof out), 1);
+	assert_true(empty < 1024);
+	search_free(ix);
+}
+
 /* The words of the front-coding test: shared prefixes of every kind. */
 static void
 coding_words(char words[][SEARCH_WORD_MAX + 1], size_t *n)
@@ -648,6 +676,7 @@ main(void)
 		cmocka_unit_test(test_excerpt_most_words),
 		cmocka_unit_test(test_base_and_delta),
 		cmocka_unit_test(test_front_coding),
+		cmocka_unit_test(test_empty_rebuild),
 		cmocka_unit_test(test_live_rebuilds),
 		cmocka_unit_test(test_memory),
 	};
