@@ -709,7 +709,7 @@ writer_merge(struct search_index *ix, struct writer *w, const uint32_t *map)
 	struct entry	  e;
 	struct term	**dt;
 	struct tref	  r;
-	const uint8_t	 *p = ix->seg, *end = ix->seg + ix->elen;
+	const uint8_t	 *p = ix->seg, *end = NULL;
 	const char	 *word = NULL;
 	size_t		  j = 0, wl = 0;
 	uint32_t	  df;
@@ -721,8 +721,10 @@ writer_merge(struct search_index *ix, struct writer *w, const uint32_t *map)
 	if (obuf_room(ix, &w->out, ix->elen + ix->dbytes +
 	    (ix->nblocks + 1) * SEARCH_WORD_MAX) == -1)
 		goto out;
-	if (have)
+	if (have) {
+		end = ix->seg + ix->elen;
 		p = entry_read(p, end, &e);
+	}
 	while (have || j < ix->nterms) {
 		c = !have ? 1 : j == ix->nterms ? -1 : strcmp(e.word, dt[j]->word);
 		memset(&r, 0, sizeof r);
