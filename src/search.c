@@ -21,6 +21,9 @@
  * and after the bulk build (search_trim).
  */
 #include <ctype.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1186,9 +1189,20 @@ out:
 void
 search_trim(struct search_index *ix)
 {
+	int	bulk = !ix->settled;
+
 	ix->settled = 1;
 	if (ix->terms != NULL || ix->ndocs != ix->live)
 		(void)rebuild(ix);
+#ifdef __GLIBC__
+	/*
+	 * The bulk build's delta was many small chunks amid the heap: free,
+	 * they would stay resident (a third more than the index at 10 000
+	 * pages) until reused.
+	 */
+	if (bulk)
+		(void)malloc_trim(0);
+#endif
 }
 
 size_t
@@ -1295,6 +1309,8 @@ struct finder {
 				   those only cost a closer look */
 	size_t	 len;
 	size_t	 at[SEARCH_TERMS_MAX];	/* next match of each word, or len */
+	unsigned lines;			/* lines asked about */
+	unsigned hits;			/* of which may hold a word */
 };
 
 static int
@@ -1314,10 +1330,15 @@ finder_init(struct finder *f, const char *text, size_t len)
 		f->low[i] = text[i] | 0x20;
 	f->len = len;
 	memset(f->at, 0, sizeof f->at);
+	f->lines = f->hits = 0;
 	return 0;
 }
 
-/* Whether the ASCII line at [start, end) of the text may hold a word. */
+/*
+ * Whether the ASCII line at [start, end) of the text may hold a word.
+ * Once most lines do (common words), every line is: searching would
+ * only add to splitting them.
+ */
 static int
 finder_line(struct finder *f, const struct search_query *sq, size_t start,
     size_t end)
@@ -1326,6 +1347,9 @@ finder_line(struct finder *f, const struct search_query *sq, size_t start,
 	size_t		 wl;
 	int		 t;
 
+	if (f->lines >= 8 && f->hits * 2 > f->lines)
+		return 1;
+	f->lines++;
 	for (t = 0; t < sq->nterms; t++) {
 		wl = strlen(sq->term[t].word);
 		if (f->at[t] < start) {		/* lines come in order */
@@ -1333,8 +1357,10 @@ finder_line(struct finder *f, const struct search_query *sq, size_t start,
 			    sq->term[t].word, wl);
 			f->at[t] = p != NULL ? (size_t)(p - f->low) : f->len;
 		}
-		if (f->at[t] + wl <= end)
+		if (f->at[t] + wl <= end) {
+			f->hits++;
 			return 1;
+		}
 	}
 	return 0;
 }
@@ -1533,7 +1559,7 @@ candidates(const struct search_index *ix, const struct search_query *sq,
 			rare = nt;
 		nt++;
 	}
-	if (nt == 0 || (c = calloc(r[rare].df, sizeof *c)) == NULL)
+	if (nt == 0 || (c = malloc(r[rare].df * sizeof *c)) == NULL)
 		return NULL;
 	weight_init(ix, r[rare].df, &w);
 	cursor_init(&cur, &r[rare]);

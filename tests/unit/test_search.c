@@ -195,6 +195,11 @@ test_phrase_lines(void **state)
 	    "\"beta gamma\""), 1);
 	assert_int_equal(phrase_hits("x\nBeta\nnoise\nbeta gamma\n",
 	    "\"beta gamma\""), 1);
+	/* Past many lines with the words, every line is split: still exact. */
+	assert_int_equal(phrase_hits("beta\nbeta\nbeta\nbeta\nbeta\nbeta\n"
+	    "beta\nbeta\nbeta\nbeta\nother words\ngamma\n", "\"beta gamma\""), 0);
+	assert_int_equal(phrase_hits("beta\nbeta\nbeta\nbeta\nbeta\nbeta\n"
+	    "beta\nbeta\nbeta\nbeta\n---\ngamma\n", "\"beta gamma\""), 1);
 }
 
 static void
