@@ -46,8 +46,9 @@
 #define DOC_NONE	UINT32_MAX
 #define BLOCK		16	/* words per front-coded block of the base */
 #define DELTA_MIN	(16 * 1024)	/* delta bytes allowed over half the base */
-/* What malloc takes for n bytes (glibc: a size word, 16-byte steps). */
-#define CHUNK(n)	((n) == 0 ? 0 : ((size_t)(n) + 8 + 15) & ~(size_t)15)
+/* What malloc takes for n bytes (glibc: a size word, 16-byte steps, 32 at least). */
+#define CHUNK(n)	((n) == 0 ? 0 : (size_t)(n) <= 24 ? 32 : \
+			    ((size_t)(n) + 8 + 15) & ~(size_t)15)
 
 struct posting {
 	uint32_t	doc;
@@ -720,9 +721,13 @@ writer_merge(struct search_index *ix, struct writer *w, const uint32_t *map)
 
 	if ((dt = delta_sorted(ix)) == NULL)
 		return -1;
-	/* Room for all, so the buffer need not double: lists only shrink. */
-	if (obuf_room(ix, &w->out, ix->elen + ix->dbytes +
-	    (ix->nblocks + 1) * SEARCH_WORD_MAX) == -1)
+	/*
+	 * Room for all, just that, so the buffer need not double (lists only
+	 * shrink) and a small one is not mmap'd, which would keep whole pages
+	 * when it shrinks to the base.
+	 */
+	w->out.cap = ix->elen + ix->dbytes + (ix->nblocks + 1) * SEARCH_WORD_MAX;
+	if ((w->out.p = ix_alloc(ix, NULL, w->out.cap)) == NULL)
 		goto out;
 	if (have) {
 		end = ix->seg + ix->elen;
@@ -770,6 +775,7 @@ writer_finish(struct search_index *ix, struct writer *w, size_t *cap)
 		*cap = 0;
 		return 0;
 	}
+	/* An mmap'd buffer shrinks to whole pages: less than one uncounted. */
 	if ((p = ix_alloc(ix, w->out.p, *cap)) == NULL)
 		return -1;
 	memset(p + w->out.len, 0, at - w->out.len);
