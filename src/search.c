@@ -6,11 +6,24 @@
  * so a page with a heading about a thing ranks above a page that only
  * mentions it, however many other headings the page has. Phrases are
  * checked against the page's text, which the caller hands back on demand,
- * so the index keeps no positions. A replaced or removed page leaves its
- * postings behind until compaction, which runs once dead pages outnumber
- * live ones.
+ * so the index keeps no positions.
+ *
+ * The index has two parts. The base is immutable and compact: its words
+ * sorted and front-coded in blocks of BLOCK (a block's first word whole,
+ * each other one as the length of the prefix it shares with the word
+ * before, and the rest), each word followed by its posting list, all in
+ * one allocation that ends with one offset per block for a binary search.
+ * Pages added later go to the delta, a hash of words with growing posting
+ * lists. Page numbers only grow, so a word's postings are its base list
+ * then its delta list, still in order. A removed or replaced page stays
+ * in the lists, dead, until the base is rebuilt from both parts without
+ * the dead pages: when the delta or the dead outgrow a share of the base,
+ * and after the bulk build (search_trim).
  */
 #include <ctype.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +44,11 @@
 #define VERIFY_MAX	1000	/* candidates checked for phrases */
 #define EXCERPT_MAX	200
 #define DOC_NONE	UINT32_MAX
+#define BLOCK		16	/* words per front-coded block of the base */
+#define DELTA_MIN	(16 * 1024)	/* delta bytes allowed over half the base */
+/* What malloc takes for n bytes (glibc: a size word, 16-byte steps, 32 at least). */
+#define CHUNK(n)	((n) == 0 ? 0 : (size_t)(n) <= 24 ? 32 : \
+			    ((size_t)(n) + 8 + 15) & ~(size_t)15)
 
 struct posting {
 	uint32_t	doc;
@@ -38,37 +56,48 @@ struct posting {
 	uint32_t	th;		/* in headings */
 };
 
+/* A word of the delta. */
 struct term {
 	struct term	*next;		/* hash chain */
 	uint8_t		*post;		/* varints: doc delta, body count << 1 | has
 					   heading count, [heading count] */
-	size_t		 len;
-	size_t		 cap;
+	uint32_t	 len;
+	uint32_t	 cap;
 	uint32_t	 last;		/* last doc added, for the delta */
 	uint32_t	 df;		/* postings, dead pages included */
 	char		 word[];
 };
 
 struct doc {
-	char		*path;		/* NULL once removed */
-	char		*title;
+	uint32_t	 off;		/* path, then title, NUL-terminated in the
+					   arena; DOC_NONE once removed */
 	uint32_t	 len;		/* words in the body */
 	uint32_t	 pnext;		/* path hash chain */
 };
 
 struct search_index {
-	struct term	**terms;
+	uint8_t		*seg;		/* the base: entries, then block offsets */
+	size_t		 segcap;
+	size_t		 elen;		/* bytes of entries */
+	const uint32_t	*blocks;
+	uint32_t	 nblocks;
+	struct term	**terms;	/* the delta; NULL while it is empty */
 	size_t		 tmask;
 	size_t		 nterms;
+	size_t		 dbytes;	/* the delta's share of bytes */
 	struct doc	*docs;
 	uint32_t	 ndocs;
 	size_t		 dcap;
-	uint32_t	*paths;		/* path hash heads */
+	char		*arena;		/* the pages' paths and titles */
+	size_t		 alen;
+	size_t		 acap;
+	uint32_t	*paths;		/* path hash heads; NULL with no pages */
 	size_t		 pmask;
 	uint32_t	 live;
 	uint64_t	 totlen;
 	size_t		 bytes;
 	size_t		 want;		/* the allocation that failed last */
+	int		 settled;	/* search_trim ran: the bulk build is over */
 };
 
 /* One word found in a text: where it is, and its folded form. */
@@ -76,6 +105,7 @@ struct word {
 	const char	*at;
 	size_t		 len;
 	char		 folded[SEARCH_WORD_MAX + 1];
+	size_t		 flen;
 };
 
 static uint32_t
@@ -151,16 +181,34 @@ char_at(const char *s, size_t len, size_t i, ucs4_t *c)
 	return u8_mbtouc(c, (const uint8_t *)s + i, len - i);
 }
 
-/* The next word in s from *pos; 0 at the end. */
+/* An ASCII letter or digit in lower case; 0 for other ASCII bytes. */
+static int
+ascii_lower(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return c;
+	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : 0;
+}
+
+/*
+ * The next word in s from *pos; 0 at the end. ASCII is split and folded
+ * here without a call, as search_fold would: most text is.
+ */
 static int
 next_word(const char *s, size_t len, size_t *pos, struct word *w)
 {
-	size_t	i = *pos, start;
+	size_t	i = *pos, start, o;
 	ucs4_t	c;
-	int	n;
+	int	n, ascii, lc;
 
 	for (;;) {
 		while (i < len) {
+			if ((unsigned char)s[i] < 0x80) {
+				if (ascii_lower(s[i]))
+					break;
+				i++;
+				continue;
+			}
 			n = char_at(s, len, i, &c);
 			if (word_char(c) && c != 0xfffd)
 				break;
@@ -171,7 +219,18 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 			return 0;
 		}
 		start = i;
+		o = 0;
+		ascii = 1;
 		while (i < len) {
+			if ((unsigned char)s[i] < 0x80) {
+				if ((lc = ascii_lower(s[i])) == 0)
+					break;
+				if (o < SEARCH_WORD_MAX)
+					w->folded[o++] = (char)lc;
+				i++;
+				continue;
+			}
+			ascii = 0;
 			n = char_at(s, len, i, &c);
 			if (!word_char(c) || c == 0xfffd)
 				break;
@@ -179,10 +238,15 @@ next_word(const char *s, size_t len, size_t *pos, struct word *w)
 		}
 		w->at = s + start;
 		w->len = i - start;
-		if (search_fold(w->at, w->len, w->folded, sizeof w->folded) == 0) {
-			*pos = i;
-			return 1;
-		}
+		w->folded[o] = '\0';
+		w->flen = o;
+		if (!ascii && search_fold(w->at, w->len, w->folded,
+		    sizeof w->folded) == 0)
+			w->flen = strlen(w->folded);
+		else if (!ascii)
+			continue;
+		*pos = i;
+		return 1;
 	}
 }
 
@@ -207,42 +271,62 @@ search_wanted(const struct search_index *ix)
 
 /* ---------------------------------------------------------------- postings */
 
-static int
-put_varint(struct search_index *ix, struct term *t, uint32_t v)
+/* Writes v at p in 1 to 5 bytes; returns how many. */
+static size_t
+varint_put(uint8_t *p, uint32_t v)
 {
-	uint8_t	*p;
+	size_t	n = 0;
 
-	if (t->cap - t->len < 5) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-
-		if ((p = ix_alloc(ix, t->post, cap)) == NULL)
-			return -1;
-		ix->bytes += cap - t->cap;
-		t->post = p;
-		t->cap = cap;
-	}
 	while (v >= 0x80) {
-		t->post[t->len++] = (uint8_t)(v | 0x80);
+		p[n++] = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
-	t->post[t->len++] = (uint8_t)v;
-	return 0;
+	p[n++] = (uint8_t)v;
+	return n;
 }
 
-static size_t
-get_varint(const uint8_t *p, size_t len, size_t i, uint32_t *v)
+static const uint8_t *
+varint_get(const uint8_t *p, const uint8_t *end, uint32_t *v)
 {
 	uint32_t	x = 0;
 	int		shift = 0;
 
-	while (i < len && shift < 35) {
-		x |= (uint32_t)(p[i] & 0x7f) << shift;
-		if ((p[i++] & 0x80) == 0)
-			break;
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		return p + 1;
+	}
+	while (p < end && shift < 35) {
+		x |= (uint32_t)(*p & 0x7f) << shift;
 		shift += 7;
+		if ((*p++ & 0x80) == 0)
+			break;
 	}
 	*v = x;
-	return i;
+	return p;
+}
+
+static int
+term_varint(struct search_index *ix, struct term *t, uint32_t v)
+{
+	uint8_t		*p;
+	uint32_t	 cap;
+
+	if (t->cap - t->len < 5) {
+		if (t->cap > UINT32_MAX / 2) {
+			ix->want = SIZE_MAX;
+			return -1;
+		}
+		cap = t->cap ? t->cap * 2 : 8;
+		if ((p = ix_alloc(ix, t->post, cap)) == NULL)
+			return -1;
+		/* The delta's many small allocations: malloc's share counts. */
+		ix->bytes += CHUNK(cap) - CHUNK(t->cap);
+		ix->dbytes += CHUNK(cap) - CHUNK(t->cap);
+		t->post = p;
+		t->cap = cap;
+	}
+	t->len += varint_put(t->post + t->len, v);
+	return 0;
 }
 
 static int
@@ -252,56 +336,91 @@ term_add(struct search_index *ix, struct term *t, uint32_t doc, uint32_t tf,
 	uint32_t	delta = t->df == 0 ? doc : doc - t->last;
 
 	/* Most postings have no heading count: a flag bit says if one follows. */
-	if (put_varint(ix, t, delta) == -1 ||
-	    put_varint(ix, t, tf << 1 | (th > 0)) == -1 ||
-	    (th > 0 && put_varint(ix, t, th) == -1))
+	if (term_varint(ix, t, delta) == -1 ||
+	    term_varint(ix, t, tf << 1 | (th > 0)) == -1 ||
+	    (th > 0 && term_varint(ix, t, th) == -1))
 		return -1;
 	t->last = doc;
 	t->df++;
 	return 0;
 }
 
-/* Decodes a posting list; the caller frees. */
-static struct posting *
-term_postings(const struct term *t, size_t *n)
-{
-	struct posting	*v;
-	uint32_t	 doc = 0, d, tf, th;
-	size_t		 i = 0, k = 0;
+/* A word of the index: where its postings are in both parts. */
+struct tref {
+	const uint8_t		*bp;		/* base list, or NULL */
+	size_t			 blen;
+	const struct term	*d;		/* delta, or NULL */
+	uint32_t		 df;		/* in both */
+};
 
-	if ((v = calloc(t->df ? t->df : 1, sizeof *v)) == NULL)
-		return NULL;
-	while (i < t->len && k < t->df) {
-		i = get_varint(t->post, t->len, i, &d);
-		i = get_varint(t->post, t->len, i, &tf);
-		th = 0;
-		if (tf & 1)
-			i = get_varint(t->post, t->len, i, &th);
-		tf >>= 1;
-		doc = k == 0 ? d : doc + d;
-		v[k].doc = doc;
-		v[k].tf = tf;
-		v[k++].th = th;
+/* A word's postings in order, decoded one at a time: base, then delta. */
+struct cursor {
+	const uint8_t	*p;
+	const uint8_t	*end;
+	const uint8_t	*dp;		/* the delta list, next */
+	const uint8_t	*dend;
+	uint32_t	 doc;
+};
+
+static void
+cursor_init(struct cursor *c, const struct tref *r)
+{
+	memset(c, 0, sizeof *c);
+	if (r->bp != NULL) {
+		c->p = r->bp;
+		c->end = r->bp + r->blen;
 	}
-	*n = k;
-	return v;
+	if (r->d != NULL && r->d->post != NULL) {
+		c->dp = r->d->post;
+		c->dend = r->d->post + r->d->len;
+	}
 }
+
+static int
+cursor_next(struct cursor *c, struct posting *v)
+{
+	uint32_t	d, tf, th = 0;
+
+	while (c->p == c->end) {
+		if (c->dp == c->dend)
+			return 0;
+		/* Each list codes its first page from 0. */
+		c->p = c->dp;
+		c->end = c->dend;
+		c->dp = c->dend = NULL;
+		c->doc = 0;
+	}
+	c->p = varint_get(c->p, c->end, &d);
+	c->p = varint_get(c->p, c->end, &tf);
+	if (tf & 1)
+		c->p = varint_get(c->p, c->end, &th);
+	c->doc += d;
+	v->doc = c->doc;
+	v->tf = tf >> 1;
+	v->th = th;
+	return 1;
+}
+
+/* ------------------------------------------------------------------- delta */
 
 static int
 terms_grow(struct search_index *ix)
 {
 	struct term	**tab, *t, *next;
-	size_t		  size = (ix->tmask + 1) * 2, i;
+	size_t		  old = ix->terms != NULL ? ix->tmask + 1 : 0;
+	size_t		  size = old ? old * 2 : 64, i, h;
 
 	if ((tab = ix_alloc(ix, NULL, size * sizeof *tab)) == NULL)
 		return -1;
-	for (i = 0; i <= ix->tmask; i++)
+	for (i = 0; i < old; i++)
 		for (t = ix->terms[i]; t != NULL; t = next) {
 			next = t->next;
-			t->next = tab[hash_str(t->word) & (size - 1)];
-			tab[hash_str(t->word) & (size - 1)] = t;
+			h = hash_str(t->word) & (size - 1);
+			t->next = tab[h];
+			tab[h] = t;
 		}
-	ix->bytes += (size - ix->tmask - 1) * sizeof *tab;
+	ix->bytes += (size - old) * sizeof *tab;
+	ix->dbytes += (size - old) * sizeof *tab;
 	free(ix->terms);
 	ix->terms = tab;
 	ix->tmask = size - 1;
@@ -313,6 +432,8 @@ term_find(const struct search_index *ix, const char *word)
 {
 	struct term	*t;
 
+	if (ix->terms == NULL)
+		return NULL;
 	for (t = ix->terms[hash_str(word) & ix->tmask]; t != NULL; t = t->next)
 		if (strcmp(t->word, word) == 0)
 			return t;
@@ -327,7 +448,8 @@ term_get(struct search_index *ix, const char *word)
 
 	if ((t = term_find(ix, word)) != NULL)
 		return t;
-	if (ix->nterms >= ix->tmask && terms_grow(ix) == -1)
+	if ((ix->terms == NULL || ix->nterms >= ix->tmask) &&
+	    terms_grow(ix) == -1)
 		return NULL;
 	wl = strlen(word);
 	if ((t = ix_alloc(ix, NULL, sizeof *t + wl + 1)) == NULL)
@@ -337,11 +459,356 @@ term_get(struct search_index *ix, const char *word)
 	t->next = *slot;
 	*slot = t;
 	ix->nterms++;
-	ix->bytes += sizeof *t + wl + 1;
+	ix->bytes += CHUNK(sizeof *t + wl + 1);
+	ix->dbytes += CHUNK(sizeof *t + wl + 1);
 	return t;
 }
 
+static void
+delta_free(struct search_index *ix)
+{
+	struct term	*t, *next;
+	size_t		 i;
+
+	for (i = 0; ix->terms != NULL && i <= ix->tmask; i++)
+		for (t = ix->terms[i]; t != NULL; t = next) {
+			next = t->next;
+			free(t->post);
+			free(t);
+		}
+	free(ix->terms);
+	ix->terms = NULL;
+	ix->tmask = 0;
+	ix->nterms = 0;
+	ix->bytes -= ix->dbytes;
+	ix->dbytes = 0;
+}
+
+/* -------------------------------------------------------------------- base */
+
+/* One word of the base, read in order: its word is rebuilt in place. */
+struct entry {
+	char		 word[SEARCH_WORD_MAX + 1];
+	size_t		 wlen;
+	uint32_t	 df;
+	const uint8_t	*post;
+	size_t		 plen;
+};
+
+/*
+ * Reads the entry at p (shared prefix length, suffix length, suffix,
+ * df and postings length as varints, postings), the word before still in
+ * e->word; returns the next entry.
+ */
+static const uint8_t *
+entry_read(const uint8_t *p, const uint8_t *end, struct entry *e)
+{
+	size_t		pre = p[0], suf = p[1];
+	uint32_t	df, plen;
+
+	memcpy(e->word + pre, p + 2, suf);
+	e->wlen = pre + suf;
+	e->word[e->wlen] = '\0';
+	p = varint_get(p + 2 + suf, end, &df);
+	p = varint_get(p, end, &plen);
+	e->df = df;
+	e->post = p;
+	e->plen = plen;
+	return p + plen;
+}
+
+/* Compares word w of wl bytes with the first word of block b. */
+static int
+head_cmp(const struct search_index *ix, uint32_t b, const char *w, size_t wl)
+{
+	const uint8_t	*p = ix->seg + ix->blocks[b];
+	size_t		 hl = p[1];
+	int		 c = memcmp(w, p + 2, wl < hl ? wl : hl);
+
+	return c != 0 ? c : (wl > hl) - (wl < hl);
+}
+
+/* Finds a word in the base: a binary search of the blocks, then a scan. */
+static int
+base_find(const struct search_index *ix, const char *w, struct entry *e)
+{
+	const uint8_t	*p, *end;
+	size_t		 wl = strlen(w);
+	uint32_t	 lo = 0, hi = ix->nblocks, mid;
+	int		 c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (head_cmp(ix, mid, w, wl) < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo == 0)
+		return 0;
+	p = ix->seg + ix->blocks[lo - 1];
+	end = ix->seg + (lo < ix->nblocks ? ix->blocks[lo] : ix->elen);
+	while (p < end) {
+		p = entry_read(p, end, e);
+		if ((c = strcmp(e->word, w)) >= 0)
+			return c == 0;
+	}
+	return 0;
+}
+
+/* Where a word's postings are; 0 if no page holds it. */
+static int
+term_ref(const struct search_index *ix, const char *word, struct tref *r)
+{
+	struct entry	e;
+
+	memset(r, 0, sizeof *r);
+	if (ix->nblocks > 0 && base_find(ix, word, &e)) {
+		r->bp = e.post;
+		r->blen = e.plen;
+		r->df = e.df;
+	}
+	if ((r->d = term_find(ix, word)) != NULL)
+		r->df += r->d->df;
+	return r->df > 0;
+}
+
+/* A growing byte buffer of the index. */
+struct obuf {
+	uint8_t	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static int
+obuf_room(struct search_index *ix, struct obuf *o, size_t n)
+{
+	uint8_t	*p;
+	size_t	 cap = o->cap ? o->cap : 256;
+
+	if (o->cap - o->len >= n)
+		return 0;
+	while (cap - o->len < n)
+		cap *= 2;
+	if ((p = ix_alloc(ix, o->p, cap)) == NULL)
+		return -1;
+	o->p = p;
+	o->cap = cap;
+	return 0;
+}
+
+/* A new base, being written. */
+struct writer {
+	struct obuf	 out;		/* entries */
+	struct obuf	 post;		/* one word's postings */
+	uint32_t	*blocks;
+	size_t		 nblocks;
+	size_t		 bcap;
+	size_t		 nwords;
+	char		 prev[SEARCH_WORD_MAX + 1];
+	size_t		 prevlen;
+};
+
+/* Appends a word and its postings, in w->post, to the new base. */
+static int
+writer_add(struct search_index *ix, struct writer *w, const char *word,
+    size_t wl, uint32_t df)
+{
+	uint8_t		*p;
+	uint32_t	*b;
+	size_t		 pre = 0, cap;
+
+	if (w->out.len > UINT32_MAX || w->post.len > UINT32_MAX) {
+		ix->want = SIZE_MAX;
+		return -1;
+	}
+	if (w->nwords % BLOCK == 0) {
+		if (w->nblocks == w->bcap) {
+			cap = w->bcap ? w->bcap * 2 : 64;
+			if ((b = ix_alloc(ix, w->blocks, cap * sizeof *b)) == NULL)
+				return -1;
+			w->blocks = b;
+			w->bcap = cap;
+		}
+		w->blocks[w->nblocks++] = (uint32_t)w->out.len;
+	} else
+		while (pre < wl && pre < w->prevlen && word[pre] == w->prev[pre])
+			pre++;
+	if (obuf_room(ix, &w->out, 2 + wl - pre + 10 + w->post.len) == -1)
+		return -1;
+	p = w->out.p + w->out.len;
+	*p++ = (uint8_t)pre;
+	*p++ = (uint8_t)(wl - pre);
+	memcpy(p, word + pre, wl - pre);
+	p += wl - pre;
+	p += varint_put(p, df);
+	p += varint_put(p, (uint32_t)w->post.len);
+	memcpy(p, w->post.p, w->post.len);
+	w->out.len = p + w->post.len - w->out.p;
+	memcpy(w->prev, word, wl + 1);
+	w->prevlen = wl;
+	w->nwords++;
+	return 0;
+}
+
+/* Writes a word's postings to w->post, renumbered by map, without the dead. */
+static int
+writer_postings(struct search_index *ix, struct writer *w,
+    const struct tref *r, const uint32_t *map, uint32_t *df)
+{
+	struct cursor	c;
+	struct posting	v;
+	struct obuf	*o = &w->post;
+	uint32_t	last = 0, n = 0, doc;
+
+	o->len = 0;
+	cursor_init(&c, r);
+	while (cursor_next(&c, &v)) {
+		if (v.doc >= ix->ndocs || (doc = map[v.doc]) == DOC_NONE)
+			continue;
+		if (obuf_room(ix, o, 15) == -1)
+			return -1;
+		o->len += varint_put(o->p + o->len, n == 0 ? doc : doc - last);
+		o->len += varint_put(o->p + o->len, v.tf << 1 | (v.th > 0));
+		if (v.th > 0)
+			o->len += varint_put(o->p + o->len, v.th);
+		last = doc;
+		n++;
+	}
+	*df = n;
+	return 0;
+}
+
+static int
+term_cmp(const void *a, const void *b)
+{
+	const struct term	*const *x = a, *const *y = b;
+
+	return strcmp((*x)->word, (*y)->word);
+}
+
+/* The delta's words, sorted; NULL when out of memory. */
+static struct term **
+delta_sorted(struct search_index *ix)
+{
+	struct term	**v, *t;
+	size_t		  i, n = 0;
+
+	if ((v = ix_alloc(ix, NULL, (ix->nterms + 1) * sizeof *v)) == NULL)
+		return NULL;
+	for (i = 0; ix->terms != NULL && i <= ix->tmask; i++)
+		for (t = ix->terms[i]; t != NULL; t = t->next)
+			v[n++] = t;
+	qsort(v, n, sizeof *v, term_cmp);
+	return v;
+}
+
+/*
+ * Merges the base's words and the delta's, both in order, into a new
+ * base in w; words left without a live page go.
+ */
+static int
+writer_merge(struct search_index *ix, struct writer *w, const uint32_t *map)
+{
+	struct entry	  e;
+	struct term	**dt;
+	struct tref	  r;
+	const uint8_t	 *p = ix->seg, *end = NULL;
+	const char	 *word = NULL;
+	size_t		  j = 0, wl = 0;
+	uint32_t	  df;
+	int		  c, have = ix->elen > 0, rc = -1;
+
+	if ((dt = delta_sorted(ix)) == NULL)
+		return -1;
+	/*
+	 * Room for all, just that, so the buffer need not double (lists only
+	 * shrink) and a small one is not mmap'd, which would keep whole pages
+	 * when it shrinks to the base.
+	 */
+	w->out.cap = ix->elen + ix->dbytes + (ix->nblocks + 1) * SEARCH_WORD_MAX;
+	if ((w->out.p = ix_alloc(ix, NULL, w->out.cap)) == NULL)
+		goto out;
+	if (have) {
+		end = ix->seg + ix->elen;
+		p = entry_read(p, end, &e);
+	}
+	while (have || j < ix->nterms) {
+		c = !have ? 1 : j == ix->nterms ? -1 : strcmp(e.word, dt[j]->word);
+		memset(&r, 0, sizeof r);
+		if (c <= 0) {
+			r.bp = e.post;
+			r.blen = e.plen;
+			word = e.word;
+			wl = e.wlen;
+		}
+		if (c >= 0) {
+			r.d = dt[j];
+			word = dt[j]->word;
+			wl = strlen(word);
+		}
+		if (writer_postings(ix, w, &r, map, &df) == -1 ||
+		    (df > 0 && writer_add(ix, w, word, wl, df) == -1))
+			goto out;
+		if (c <= 0 && (have = p < end))
+			p = entry_read(p, end, &e);
+		if (c >= 0)
+			j++;
+	}
+	rc = 0;
+out:
+	free(dt);
+	return rc;
+}
+
+/* Ends the new base: the block offsets after the entries, one allocation. */
+static int
+writer_finish(struct search_index *ix, struct writer *w, size_t *cap)
+{
+	size_t	 at = (w->out.len + 3) & ~(size_t)3;
+	uint8_t	*p;
+
+	*cap = at + w->nblocks * sizeof *w->blocks;
+	if (w->nwords == 0) {
+		free(w->out.p);
+		w->out.p = NULL;
+		*cap = 0;
+		return 0;
+	}
+	/* An mmap'd buffer shrinks to whole pages: less than one uncounted. */
+	if ((p = ix_alloc(ix, w->out.p, *cap)) == NULL)
+		return -1;
+	memset(p + w->out.len, 0, at - w->out.len);
+	memcpy(p + at, w->blocks, w->nblocks * sizeof *w->blocks);
+	w->out.p = p;
+	return 0;
+}
+
 /* ------------------------------------------------------------------- pages */
+
+static const char *
+doc_path(const struct search_index *ix, uint32_t d)
+{
+	return ix->arena + ix->docs[d].off;
+}
+
+static const char *
+doc_title(const struct search_index *ix, uint32_t d)
+{
+	const char	*path = doc_path(ix, d);
+
+	return path + strlen(path) + 1;
+}
+
+/* The bytes of a page's path and title in the arena. */
+static size_t
+doc_size(const struct search_index *ix, uint32_t d)
+{
+	const char	*path = doc_path(ix, d);
+	size_t		 pl = strlen(path);
+
+	return pl + strlen(path + pl + 1) + 2;
+}
 
 struct search_index *
 search_new(void)
@@ -350,40 +817,19 @@ search_new(void)
 
 	if ((ix = calloc(1, sizeof *ix)) == NULL)
 		return NULL;
-	ix->tmask = 1023;
-	ix->pmask = 255;
-	ix->terms = calloc(ix->tmask + 1, sizeof *ix->terms);
-	ix->paths = malloc((ix->pmask + 1) * sizeof *ix->paths);
-	if (ix->terms == NULL || ix->paths == NULL) {
-		search_free(ix);
-		return NULL;
-	}
-	memset(ix->paths, 0xff, (ix->pmask + 1) * sizeof *ix->paths);
-	ix->bytes = sizeof *ix + (ix->tmask + 1) * sizeof *ix->terms +
-	    (ix->pmask + 1) * sizeof *ix->paths;
+	ix->bytes = sizeof *ix;
 	return ix;
 }
 
 void
 search_free(struct search_index *ix)
 {
-	struct term	*t, *next;
-	size_t		 i;
-
 	if (ix == NULL)
 		return;
-	for (i = 0; ix->terms != NULL && i <= ix->tmask; i++)
-		for (t = ix->terms[i]; t != NULL; t = next) {
-			next = t->next;
-			free(t->post);
-			free(t);
-		}
-	for (i = 0; i < ix->ndocs; i++) {
-		free(ix->docs[i].path);
-		free(ix->docs[i].title);
-	}
-	free(ix->terms);
+	delta_free(ix);
+	free(ix->seg);
 	free(ix->docs);
+	free(ix->arena);
 	free(ix->paths);
 	free(ix);
 }
@@ -393,9 +839,12 @@ doc_find(const struct search_index *ix, const char *path)
 {
 	uint32_t	d;
 
+	if (ix->paths == NULL)
+		return DOC_NONE;
 	for (d = ix->paths[hash_str(path) & ix->pmask]; d != DOC_NONE;
 	    d = ix->docs[d].pnext)
-		if (ix->docs[d].path != NULL && strcmp(ix->docs[d].path, path) == 0)
+		if (ix->docs[d].off != DOC_NONE &&
+		    strcmp(doc_path(ix, d), path) == 0)
 			return d;
 	return DOC_NONE;
 }
@@ -408,62 +857,132 @@ paths_rehash(struct search_index *ix)
 
 	memset(ix->paths, 0xff, (ix->pmask + 1) * sizeof *ix->paths);
 	for (d = 0; d < ix->ndocs; d++) {
-		if (ix->docs[d].path == NULL)
+		if (ix->docs[d].off == DOC_NONE)
 			continue;
-		slot = &ix->paths[hash_str(ix->docs[d].path) & ix->pmask];
+		slot = &ix->paths[hash_str(doc_path(ix, d)) & ix->pmask];
 		ix->docs[d].pnext = *slot;
 		*slot = d;
 	}
 }
 
+/* A path table of at least n slots, a power of two. */
+static uint32_t *
+paths_new(struct search_index *ix, size_t n, size_t *mask)
+{
+	size_t	size = 16;
+
+	while (size < n)
+		size *= 2;
+	*mask = size - 1;
+	return ix_alloc(ix, NULL, size * sizeof(uint32_t));
+}
+
 /*
- * Drops dead pages: renumbers the live ones in order (so posting lists
- * stay sorted) and rewrites every list without the dead.
+ * The live pages in order, their strings in an arena of just their size;
+ * map takes each old page number to its new one, or DOC_NONE. The caller
+ * frees what is made, on failure too.
  */
 static int
-compact(struct search_index *ix)
+pages_pack(struct search_index *ix, uint32_t *map, struct doc **docs,
+    char **arena, size_t *alen)
 {
-	uint32_t	*map, d, n = 0;
-	struct term	*t, **pt;
-	struct posting	*v;
-	size_t		 i, k, cnt;
+	uint32_t	d, n = 0;
+	size_t		need = 0, at = 0, sz;
 
-	if ((map = malloc((ix->ndocs ? ix->ndocs : 1) * sizeof *map)) == NULL)
+	*docs = NULL;
+	*arena = NULL;
+	for (d = 0; d < ix->ndocs; d++) {
+		map[d] = ix->docs[d].off != DOC_NONE ? n++ : DOC_NONE;
+		if (map[d] != DOC_NONE)
+			need += doc_size(ix, d);
+	}
+	*alen = need;
+	if (n == 0)
+		return 0;
+	if ((*docs = ix_alloc(ix, NULL, n * sizeof **docs)) == NULL ||
+	    (*arena = ix_alloc(ix, NULL, need)) == NULL)
 		return -1;
 	for (d = 0; d < ix->ndocs; d++) {
-		map[d] = ix->docs[d].path != NULL ? n : DOC_NONE;
-		if (ix->docs[d].path != NULL)
-			ix->docs[n++] = ix->docs[d];
-		else
-			free(ix->docs[d].title);
+		if (map[d] == DOC_NONE)
+			continue;
+		sz = doc_size(ix, d);
+		memcpy(*arena + at, doc_path(ix, d), sz);
+		(*docs)[map[d]] = ix->docs[d];
+		(*docs)[map[d]].off = (uint32_t)at;
+		at += sz;
 	}
-	for (i = 0; i <= ix->tmask; i++) {
-		for (pt = &ix->terms[i]; (t = *pt) != NULL;) {
-			if ((v = term_postings(t, &cnt)) == NULL) {
-				free(map);
-				return -1;
-			}
-			t->len = 0;
-			t->df = 0;
-			for (k = 0; k < cnt; k++)
-				if (v[k].doc < ix->ndocs && map[v[k].doc] != DOC_NONE)
-					(void)term_add(ix, t, map[v[k].doc],
-					    v[k].tf, v[k].th);
-			free(v);
-			if (t->df == 0) {
-				*pt = t->next;
-				ix->bytes -= sizeof *t + strlen(t->word) + 1 + t->cap;
-				free(t->post);
-				free(t);
-				ix->nterms--;
-			} else
-				pt = &t->next;
-		}
-	}
-	ix->ndocs = n;
-	free(map);
-	paths_rehash(ix);
 	return 0;
+}
+
+/*
+ * Builds the base again from both parts, without the dead pages, which
+ * live ones replace in order (so posting lists stay sorted); the delta
+ * empties. On failure the index stays as it was.
+ */
+static int
+rebuild(struct search_index *ix)
+{
+	struct writer	 w;
+	struct doc	*docs = NULL;
+	uint32_t	*map, *paths = NULL;
+	char		*arena = NULL;
+	size_t		 alen, cap, pmask;
+	int		 rc = -1;
+
+	memset(&w, 0, sizeof w);
+	if ((map = ix_alloc(ix, NULL, (ix->ndocs + 1) * sizeof *map)) == NULL)
+		return -1;
+	if (pages_pack(ix, map, &docs, &arena, &alen) == -1 ||
+	    (paths = paths_new(ix, ix->live, &pmask)) == NULL ||
+	    writer_merge(ix, &w, map) == -1 || writer_finish(ix, &w, &cap) == -1)
+		goto out;
+	delta_free(ix);
+	free(ix->seg);
+	ix->seg = w.out.p;
+	w.out.p = NULL;
+	ix->segcap = cap;
+	ix->elen = w.out.len;
+	ix->blocks = ix->seg != NULL ?
+	    (const uint32_t *)(const void *)(ix->seg + cap - w.nblocks * 4) : NULL;
+	ix->nblocks = (uint32_t)w.nblocks;
+	free(ix->docs);
+	free(ix->arena);
+	free(ix->paths);
+	ix->docs = docs;
+	ix->ndocs = ix->live;
+	ix->dcap = ix->live;
+	ix->arena = arena;
+	ix->alen = ix->acap = alen;
+	ix->paths = paths;
+	ix->pmask = pmask;
+	docs = NULL;
+	arena = NULL;
+	paths = NULL;
+	paths_rehash(ix);
+	ix->bytes = sizeof *ix + ix->segcap + ix->dcap * sizeof *ix->docs +
+	    ix->acap + (ix->pmask + 1) * sizeof *ix->paths;
+	rc = 0;
+out:
+	free(w.out.p);
+	free(w.post.p);
+	free(w.blocks);
+	free(docs);
+	free(arena);
+	free(paths);
+	free(map);
+	return rc;
+}
+
+/* Rebuilds once the delta or the dead pages outgrow their share of the base. */
+static void
+rebuild_due(struct search_index *ix)
+{
+	uint32_t	dead = ix->ndocs - ix->live;
+
+	/* The bulk build fills the delta and search_trim rebuilds once. */
+	if ((ix->settled && ix->dbytes > DELTA_MIN + ix->segcap / 2) ||
+	    (dead > 16 && dead > ix->live / 4))
+		(void)rebuild(ix);
 }
 
 void
@@ -477,15 +996,11 @@ search_remove(struct search_index *ix, const char *path)
 	    link = &ix->docs[*link].pnext)
 		;
 	*link = ix->docs[d].pnext;
-	ix->bytes -= strlen(ix->docs[d].path) + 1;
-	free(ix->docs[d].path);
-	ix->docs[d].path = NULL;
+	ix->docs[d].off = DOC_NONE;	/* its strings wait for a rebuild */
 	ix->live--;
 	ix->totlen -= ix->docs[d].len;
-	if (ix->ndocs - ix->live > 64 && ix->ndocs - ix->live > ix->live)
-		(void)compact(ix);
+	rebuild_due(ix);
 }
-
 /* The words of one page and their counts, before they join the posting lists. */
 struct tally {
 	struct term	**term;
@@ -559,47 +1074,68 @@ tally_add(struct search_index *ix, struct tally *ta, const char *word, int head)
 	return 0;
 }
 
+/* Grows the pages' array, path table and arena for one more page of need bytes. */
 static int
-doc_new(struct search_index *ix, const char *path, const char *title,
-    size_t titlelen)
+pages_room(struct search_index *ix, size_t need)
 {
 	struct doc	*d;
+	uint32_t	*p;
+	char		*a;
+	size_t		 cap, mask;
 
 	if (ix->ndocs == ix->dcap) {
-		size_t cap = ix->dcap ? ix->dcap * 2 : 64;
-
+		cap = ix->dcap ? ix->dcap * 2 : 16;
 		if ((d = ix_alloc(ix, ix->docs, cap * sizeof *d)) == NULL)
 			return -1;
 		ix->bytes += (cap - ix->dcap) * sizeof *d;
 		ix->docs = d;
 		ix->dcap = cap;
 	}
-	if (ix->ndocs >= ix->pmask) {
-		uint32_t *p = ix_alloc(ix, ix->paths, (ix->pmask + 1) * 2 * sizeof *p);
-
-		if (p == NULL)
+	if (ix->paths == NULL || ix->ndocs > ix->pmask) {
+		cap = ix->paths != NULL ? ix->pmask + 1 : 0;
+		if ((p = paths_new(ix, 2 * cap, &mask)) == NULL)
 			return -1;
-		ix->bytes += (ix->pmask + 1) * sizeof *p;
+		ix->bytes += (mask + 1 - cap) * sizeof *p;
+		free(ix->paths);
 		ix->paths = p;
-		ix->pmask = ix->pmask * 2 + 1;
+		ix->pmask = mask;
 		paths_rehash(ix);
 	}
+	if (ix->acap - ix->alen < need) {
+		cap = ix->acap + ix->acap / 2 + need;
+		if (cap > UINT32_MAX) {
+			ix->want = cap;
+			return -1;
+		}
+		if ((a = ix_alloc(ix, ix->arena, cap)) == NULL)
+			return -1;
+		ix->bytes += cap - ix->acap;
+		ix->arena = a;
+		ix->acap = cap;
+	}
+	return 0;
+}
+
+static int
+doc_new(struct search_index *ix, const char *path, const char *title,
+    size_t titlelen)
+{
+	struct doc	*d;
+	size_t		 pl = strlen(path);
+	uint32_t	*slot;
+
+	if (pages_room(ix, pl + titlelen + 2) == -1)
+		return -1;
 	d = &ix->docs[ix->ndocs];
 	memset(d, 0, sizeof *d);
-	d->path = ix_alloc(ix, NULL, strlen(path) + 1);
-	d->title = ix_alloc(ix, NULL, titlelen + 1);
-	if (d->path != NULL)
-		memcpy(d->path, path, strlen(path) + 1);
-	if (d->title != NULL)
-		memcpy(d->title, title, titlelen);
-	if (d->path == NULL || d->title == NULL) {
-		free(d->path);
-		free(d->title);
-		return -1;
-	}
-	ix->bytes += strlen(path) + titlelen + 2;
-	d->pnext = ix->paths[hash_str(path) & ix->pmask];
-	ix->paths[hash_str(path) & ix->pmask] = ix->ndocs;
+	d->off = (uint32_t)ix->alen;
+	memcpy(ix->arena + ix->alen, path, pl + 1);
+	memcpy(ix->arena + ix->alen + pl + 1, title, titlelen);
+	ix->arena[ix->alen + pl + 1 + titlelen] = '\0';
+	ix->alen += pl + titlelen + 2;
+	slot = &ix->paths[hash_str(path) & ix->pmask];
+	d->pnext = *slot;
+	*slot = ix->ndocs;
 	return 0;
 }
 
@@ -633,6 +1169,8 @@ search_put(struct search_index *ix, const char *path, const char *text,
 			total += !head;
 		}
 	}
+	/* A NUL in the title would end it early: the arena keeps C strings. */
+	titlelen = strnlen(title, titlelen);
 	if (doc_new(ix, path, title, titlelen) == -1)
 		goto out;
 	ix->docs[ix->ndocs].len = total;
@@ -646,6 +1184,7 @@ search_put(struct search_index *ix, const char *path, const char *text,
 			goto out;
 		}
 	r = 0;
+	rebuild_due(ix);
 out:
 	free(ta.term);
 	free(ta.count);
@@ -656,18 +1195,20 @@ out:
 void
 search_trim(struct search_index *ix)
 {
-	struct term	*t;
-	uint8_t		*p;
-	size_t		 i;
+	int	bulk = !ix->settled;
 
-	for (i = 0; i <= ix->tmask; i++)
-		for (t = ix->terms[i]; t != NULL; t = t->next)
-			if (t->cap > t->len && t->len > 0 &&
-			    (p = realloc(t->post, t->len)) != NULL) {
-				ix->bytes -= t->cap - t->len;
-				t->post = p;
-				t->cap = t->len;
-			}
+	ix->settled = 1;
+	if (ix->terms != NULL || ix->ndocs != ix->live)
+		(void)rebuild(ix);
+#ifdef __GLIBC__
+	/*
+	 * The bulk build's delta was many small chunks amid the heap: free,
+	 * they would stay resident (a third more than the index at 10 000
+	 * pages) until reused.
+	 */
+	if (bulk)
+		(void)malloc_trim(0);
+#endif
 }
 
 size_t
@@ -713,14 +1254,119 @@ search_parse(const char *q, size_t len, struct search_query *sq,
 		first = sq->nterms;
 		for (pos = 0; next_word(q + i, end - i, &pos, &w) &&
 		    sq->nterms < SEARCH_TERMS_MAX;) {
-			memcpy(sq->term[sq->nterms].word, w.folded,
-			    strlen(w.folded) + 1);
+			memcpy(sq->term[sq->nterms].word, w.folded, w.flen + 1);
 			sq->term[sq->nterms++].phrase = quoted ? sq->nphrases + 1 : 0;
 		}
 		/* A quoted stretch without words ("", "!!!") is no phrase. */
 		if (quoted && sq->nterms > first)
 			sq->nphrases++;
 		i = end + (end < len);		/* past the closing quote */
+	}
+	return 0;
+}
+
+static int
+is_ascii(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* Whether a query's words are all ASCII. */
+static int
+query_ascii(const struct search_query *sq)
+{
+	int	t;
+
+	for (t = 0; t < sq->nterms; t++)
+		if (!is_ascii(sq->term[t].word, strlen(sq->term[t].word)))
+			return 0;
+	return 1;
+}
+
+/* An ASCII line with a letter or digit: 1; without: 0; not ASCII: -1. */
+static int
+ascii_words(const char *s, size_t len)
+{
+	size_t	i;
+	int	alnum = 0;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] >= 0x80)
+			return -1;
+		alnum |= ascii_lower((unsigned char)s[i]) != 0;
+	}
+	return alnum;
+}
+
+/*
+ * Where the words of an all-ASCII query next stand in a page, in any case:
+ * a word folds to lower case and nothing else there, so an ASCII line can
+ * hold it only as it is. A line with other bytes may fold into the word
+ * and is always split into words.
+ */
+struct finder {
+	char	*low;		/* the text with bit 5 set: A-Z lowered, a-z
+				   and 0-9 kept; other bytes that become
+				   those only cost a closer look */
+	size_t	 len;
+	size_t	 at[SEARCH_TERMS_MAX];	/* next match of each word, or len */
+	unsigned lines;			/* lines asked about */
+	unsigned hits;			/* of which may hold a word */
+};
+
+static int
+finder_init(struct finder *f, const char *text, size_t len)
+{
+	size_t		i;
+	uint64_t	x;
+
+	if ((f->low = malloc(len ? len : 1)) == NULL)
+		return -1;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, text + i, 8);
+		x |= 0x2020202020202020ull;
+		memcpy(f->low + i, &x, 8);
+	}
+	for (; i < len; i++)
+		f->low[i] = text[i] | 0x20;
+	f->len = len;
+	memset(f->at, 0, sizeof f->at);
+	f->lines = f->hits = 0;
+	return 0;
+}
+
+/*
+ * Whether the ASCII line at [start, end) of the text may hold a word.
+ * Once most lines do (common words), every line is: searching would
+ * only add to splitting them.
+ */
+static int
+finder_line(struct finder *f, const struct search_query *sq, size_t start,
+    size_t end)
+{
+	const char	*p;
+	size_t		 wl;
+	int		 t;
+
+	if (f->lines >= 8 && f->hits * 2 > f->lines)
+		return 1;
+	f->lines++;
+	for (t = 0; t < sq->nterms; t++) {
+		wl = strlen(sq->term[t].word);
+		if (f->at[t] < start) {		/* lines come in order */
+			p = memmem(f->low + start, f->len - start,
+			    sq->term[t].word, wl);
+			f->at[t] = p != NULL ? (size_t)(p - f->low) : f->len;
+		}
+		if (f->at[t] + wl <= end) {
+			f->hits++;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -763,9 +1409,10 @@ phrases_match(const char *text, size_t len, const struct search_query *sq)
 	struct gmi_line		 l;
 	struct window		 win;
 	struct word		 w;
+	struct finder		 f;
 	unsigned		 found = 0, all = (1u << sq->nphrases) - 1;
-	size_t			 pos, wl;
-	int			 i, last;
+	size_t			 pos, at;
+	int			 i, last, ascii = query_ascii(sq);
 
 	memset(ph, 0, sizeof ph);
 	for (i = sq->nterms; i-- > 0;)
@@ -774,11 +1421,27 @@ phrases_match(const char *text, size_t len, const struct search_query *sq)
 			ph[sq->term[i].phrase - 1].k++;
 		}
 	win.n = 0;
+	if (ascii && finder_init(&f, text, len) == -1)
+		ascii = 0;
 	gemtext_init(&p, text, len);
 	while (gemtext_next(&p, &l) && found != all) {
+		at = l.text - text;
+		/*
+		 * An ASCII line without the query's words is not split: an
+		 * empty word in the window stands for its words, so no phrase
+		 * runs across it.
+		 */
+		if (ascii && (i = ascii_words(l.text, l.textlen)) >= 0 &&
+		    !finder_line(&f, sq, at, at + l.textlen)) {
+			if (i == 1) {
+				win.word[win.n % SEARCH_TERMS_MAX][0] = '\0';
+				win.n++;
+			}
+			continue;
+		}
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
-			wl = strlen(w.folded);
-			memcpy(win.word[win.n % SEARCH_TERMS_MAX], w.folded, wl + 1);
+			memcpy(win.word[win.n % SEARCH_TERMS_MAX], w.folded,
+			    w.flen + 1);
 			win.n++;
 			/* Only a phrase's last word can complete it. */
 			for (i = 0; i < sq->nphrases; i++) {
@@ -789,6 +1452,8 @@ phrases_match(const char *text, size_t len, const struct search_query *sq)
 			}
 		}
 	}
+	if (ascii)
+		free(f.low);
 	return found == all;
 }
 
@@ -808,50 +1473,70 @@ cand_cmp(const void *a, const void *b)
 }
 
 static double
-idf(const struct search_index *ix, const struct term *t)
+idf(const struct search_index *ix, uint32_t df0)
 {
-	double	n = ix->live, df = t->df < ix->live ? t->df : ix->live;
+	double	n = ix->live, df = df0 < ix->live ? df0 : ix->live;
 
 	return log(1 + (n - df + 0.5) / (df + 0.5));
 }
 
-/* BM25 of one posting: the body normalised by length, headings not. */
-static double
-bm25(const struct search_index *ix, double w, const struct posting *p)
+/* A word's BM25 constants for one query. */
+struct weight {
+	double	idf;
+	double	norm;		/* k1 (1 - b) */
+	double	scale;		/* k1 b / the average length */
+};
+
+static void
+weight_init(const struct search_index *ix, uint32_t df, struct weight *k)
 {
 	double	avg = ix->live ? (double)ix->totlen / ix->live : 1;
-	double	dl = ix->docs[p->doc].len, body, head;
 
-	body = p->tf * (BM25_K1 + 1) /
-	    (p->tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / (avg > 0 ? avg : 1)));
-	head = p->th * (BM25_K1 + 1) / (p->th + BM25_K1);
-	return w * (body + HEAD_BOOST * head);
+	k->idf = idf(ix, df);
+	k->norm = BM25_K1 * (1 - BM25_B);
+	k->scale = BM25_K1 * BM25_B / (avg > 0 ? avg : 1);
 }
 
-/* Keeps the candidates that hold term t too, adding its score. */
+/* BM25 of one posting: the body normalised by length, headings not. */
+static double
+bm25(const struct search_index *ix, const struct weight *k,
+    const struct posting *p)
+{
+	double	body, head = 0;
+
+	body = p->tf * (BM25_K1 + 1) /
+	    (p->tf + k->norm + k->scale * ix->docs[p->doc].len);
+	if (p->th > 0)
+		head = p->th * (BM25_K1 + 1) / (p->th + BM25_K1);
+	return k->idf * (body + HEAD_BOOST * head);
+}
+
+/* Keeps the candidates that hold the word too, adding its score. */
 static size_t
 intersect(const struct search_index *ix, struct cand *c, size_t n,
-    const struct term *t)
+    const struct tref *r)
 {
-	struct posting	*v;
-	double		 w = idf(ix, t);
-	size_t		 cnt, i = 0, j = 0, k = 0;
+	struct cursor	cur;
+	struct posting	v;
+	struct weight	w;
+	size_t		i = 0, k = 0;
+	int		have;
 
-	if ((v = term_postings(t, &cnt)) == NULL)
-		return 0;
-	while (i < n && j < cnt) {
-		if (c[i].doc < v[j].doc)
+	weight_init(ix, r->df, &w);
+	cursor_init(&cur, r);
+	have = cursor_next(&cur, &v);
+	while (i < n && have) {
+		if (c[i].doc < v.doc)
 			i++;
-		else if (c[i].doc > v[j].doc)
-			j++;
+		else if (c[i].doc > v.doc)
+			have = cursor_next(&cur, &v);
 		else {
 			c[k].doc = c[i].doc;
-			c[k++].score = c[i].score + bm25(ix, w, &v[j]);
+			c[k++].score = c[i].score + bm25(ix, &w, &v);
 			i++;
-			j++;
+			have = cursor_next(&cur, &v);
 		}
 	}
-	free(v);
 	return k;
 }
 
@@ -860,44 +1545,38 @@ static struct cand *
 candidates(const struct search_index *ix, const struct search_query *sq,
     size_t *n)
 {
-	const struct term	*t[SEARCH_TERMS_MAX], *rare = NULL;
-	struct posting		*v;
-	struct cand		*c;
-	size_t			 cnt, i, k = 0;
-	double			 w;
-	int			 nt = 0, j, dup;
+	struct tref	 r[SEARCH_TERMS_MAX];
+	struct cursor	 cur;
+	struct posting	 v;
+	struct cand	*c;
+	struct weight	 w;
+	size_t		 k = 0;
+	int		 nt = 0, j, m, dup, rare = 0;
 
 	*n = 0;
 	for (j = 0; j < sq->nterms; j++) {
-		const struct term *x = term_find(ix, sq->term[j].word);
-		int m;
-
-		if (x == NULL)
-			return NULL;
-		for (dup = 0, m = 0; m < nt; m++)
-			dup |= t[m] == x;
+		for (dup = 0, m = 0; m < j; m++)
+			dup |= strcmp(sq->term[m].word, sq->term[j].word) == 0;
 		if (dup)
 			continue;
-		t[nt++] = x;
-		if (rare == NULL || x->df < rare->df)
-			rare = x;
+		if (!term_ref(ix, sq->term[j].word, &r[nt]))
+			return NULL;
+		if (r[nt].df < r[rare].df)
+			rare = nt;
+		nt++;
 	}
-	if (rare == NULL || (v = term_postings(rare, &cnt)) == NULL)
+	if (nt == 0 || (c = malloc(r[rare].df * sizeof *c)) == NULL)
 		return NULL;
-	if ((c = calloc(cnt ? cnt : 1, sizeof *c)) == NULL) {
-		free(v);
-		return NULL;
-	}
-	w = idf(ix, rare);
-	for (i = 0; i < cnt; i++)
-		if (v[i].doc < ix->ndocs && ix->docs[v[i].doc].path != NULL) {
-			c[k].doc = v[i].doc;
-			c[k++].score = bm25(ix, w, &v[i]);
+	weight_init(ix, r[rare].df, &w);
+	cursor_init(&cur, &r[rare]);
+	while (k < r[rare].df && cursor_next(&cur, &v))
+		if (v.doc < ix->ndocs && ix->docs[v.doc].off != DOC_NONE) {
+			c[k].doc = v.doc;
+			c[k++].score = bm25(ix, &w, &v);
 		}
-	free(v);
 	for (j = 0; j < nt && k > 0; j++)
-		if (t[j] != rare)
-			k = intersect(ix, c, k, t[j]);
+		if (j != rare)
+			k = intersect(ix, c, k, &r[j]);
 	*n = k;
 	return c;
 }
@@ -976,7 +1655,7 @@ search_run(struct search_index *ix, const struct search_query *sq,
 			if (i == sorted)	/* past the best: order the rest */
 				sorted += best(c + i, n - i, n - i);
 			if (text != NULL &&
-			    text(arg, ix->docs[c[i].doc].path, &body, &blen) == 0 &&
+			    text(arg, doc_path(ix, c[i].doc), &body, &blen) == 0 &&
 			    phrases_match(body, blen, sq))
 				c[k++] = c[i];
 		}
@@ -987,8 +1666,8 @@ search_run(struct search_index *ix, const struct search_query *sq,
 		k = best(c, n, need);
 	}
 	for (i = offset; i < k && out < max; i++) {
-		hits[out].path = ix->docs[c[i].doc].path;
-		hits[out].title = ix->docs[c[i].doc].title;
+		hits[out].path = doc_path(ix, c[i].doc);
+		hits[out].title = doc_title(ix, c[i].doc);
 		hits[out++].score = c[i].score;
 	}
 	free(c);
@@ -1050,43 +1729,6 @@ excerpt_line(const char *s, size_t len, size_t hit, struct buf *b)
  * that "Astana SCO" quotes a line naming Astana rather than the page's
  * first mention of the SCO; the page's first text line if none has one.
  */
-static int
-is_ascii(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
-}
-
-/*
- * Whether an ASCII line can hold a word of an all-ASCII query: a word
- * folds to lower case and nothing else there, so it must appear as it is,
- * in any case. Lines with other bytes may fold into the word: 1.
- */
-static int
-line_may_match(const struct search_query *sq, const char *s, size_t len)
-{
-	size_t	i, j, wl;
-	int	t;
-
-	if (!is_ascii(s, len))
-		return 1;
-	for (t = 0; t < sq->nterms; t++) {
-		wl = strlen(sq->term[t].word);
-		for (i = 0; i + wl <= len; i++) {
-			for (j = 0; j < wl && tolower((unsigned char)s[i + j]) ==
-			    sq->term[t].word[j]; j++)
-				;
-			if (j == wl)
-				return 1;
-		}
-	}
-	return 0;
-}
-
 void
 search_excerpt(const char *text, size_t len, const struct search_query *sq,
     struct buf *b)
@@ -1094,12 +1736,14 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 	struct gmi_parser	 p;
 	struct gmi_line		 l, first = { 0 }, top = { 0 };
 	struct word		 w;
-	size_t			 pos, hit = 0, tophit = 0;
+	struct finder		 f;
+	size_t			 pos, hit = 0, tophit = 0, at;
 	unsigned		 m, t;
-	int			 have_first = 0, n, topn = 0, ascii = 1;
+	int			 have_first = 0, n, topn = 0;
+	int			 ascii = query_ascii(sq);
 
-	for (n = 0; n < sq->nterms && ascii; n++)
-		ascii = is_ascii(sq->term[n].word, strlen(sq->term[n].word));
+	if (ascii && finder_init(&f, text, len) == -1)
+		ascii = 0;
 	/* Equal terms share a word, so a line can match all nterms bits. */
 	gemtext_init(&p, text, len);
 	while (topn < sq->nterms && gemtext_next(&p, &l)) {
@@ -1111,7 +1755,9 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 			first = l;
 			have_first = 1;
 		}
-		if (ascii && !line_may_match(sq, l.text, l.textlen))
+		at = l.text - text;
+		if (ascii && is_ascii(l.text, l.textlen) &&
+		    !finder_line(&f, sq, at, at + l.textlen))
 			continue;
 		m = 0;
 		for (pos = 0; next_word(l.text, l.textlen, &pos, &w);) {
@@ -1126,6 +1772,8 @@ search_excerpt(const char *text, size_t len, const struct search_query *sq,
 			topn = n;
 		}
 	}
+	if (ascii)
+		free(f.low);
 	if (topn > 0)
 		excerpt_line(top.text, top.textlen, tophit, b);
 	else if (have_first)

@@ -44,12 +44,15 @@ void	search_free(struct search_index *);
 /* Adds a page, or replaces the page at path; -1 when out of memory. */
 int	search_put(struct search_index *, const char *, const char *, size_t);
 void	search_remove(struct search_index *, const char *);
-/* Gives back the slack of the posting lists, after a bulk build. */
+/*
+ * Ends the bulk build: packs every page so far into the compact base;
+ * pages put later go to a small delta, merged in as it grows.
+ */
 void	search_trim(struct search_index *);
 size_t	search_docs(const struct search_index *);
 /* The size of the allocation that failed when search_put returned -1. */
 size_t	search_wanted(const struct search_index *);
-/* Bytes the index holds (postings, words, pages), for the budget. */
+/* Bytes the index has allocated (postings, words, pages), for the budget. */
 size_t	search_memory(const struct search_index *);
 
 /*

@@ -43,7 +43,8 @@ BENCH_HOLD_FLAGS (tulpar flags for the hold test, "-m 12000 -t 60"),
 BENCH_TULPAR_FLAGS (extra tulpar flags everywhere, e.g. "-w 2"),
 BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1), BENCH_GEMINI_PATH (/timeline.gmi),
 BENCH_GOPHER_SELECTOR (/), TULPAR (./tulpar), BENCH_ONLY=rate (only the
-rate-limit rows, tests/bench/ratebench.py), BENCH_KEEP=1 (keep the
+rate-limit rows, tests/bench/ratebench.py), BENCH_ONLY=search (only the
+search rows, tests/bench/searchbench.py), BENCH_KEEP=1 (keep the
 temporary directory with the servers' logs), BENCH_STRICT=1 (exit 1 when a
 target fails).
 """
@@ -911,6 +912,9 @@ def main():
     try:
         if os.environ.get("BENCH_ONLY") == "rate" and not smoke_mode:
             return ratebench.only(b, sys.modules[__name__])
+        if os.environ.get("BENCH_ONLY") == "search" and not smoke_mode:
+            import searchbench
+            return searchbench.only(b)
         return smoke(b) if smoke_mode else full(b)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print("bench: %s" % e, file=sys.stderr)

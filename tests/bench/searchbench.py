@@ -135,3 +135,16 @@ def smoke(b, check):
             "-n", 10))
     finally:
         t.stop()
+
+
+def only(b):
+    """BENCH_ONLY=search: these rows alone, BENCH_ROUNDS x BENCH_SECONDS."""
+    table = bench.Table()
+    for row in rows(b, bench.ROUNDS, bench.SECONDS):
+        table.add(**row)
+    print()
+    print("tulpar search benchmark: %d rounds x %gs, concurrency %d"
+          % (bench.ROUNDS, bench.SECONDS, bench.CONC))
+    table.print()
+    print("%d targets met, %d missed" % (table.passed, table.failed))
+    return 1 if table.failed and os.environ.get("BENCH_STRICT") == "1" else 0

@@ -7,8 +7,9 @@
  * - every parsed word is non-empty, at most SEARCH_WORD_MAX bytes, valid
  *   UTF-8 without ASCII punctuation, spaces or control bytes, and folds
  *   to itself; phrase numbers lie within 1..nphrases;
- * - recall: a page whose text is the query itself is found by it, and a
- *   removed page is not;
+ * - recall: a page whose text is the query itself is found by it, from
+ *   the delta and from the base after search_trim, and a removed page is
+ *   not;
  * - an excerpt is valid UTF-8 and bounded.
  */
 #include <string.h>
@@ -97,6 +98,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(search_put(ix, "/p.gmi", page, size + 3) == 0, "put");
 	FUZZ_ASSERT(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, page_text,
 	    &text) == (sq.nterms > 0 ? 1u : 0u), "recall: %zu found", total);
+	search_trim(ix);
+	FUZZ_ASSERT(search_run(ix, &sq, 0, hits, SEARCH_PAGE, &total, &exact, page_text,
+	    &text) == (sq.nterms > 0 ? 1u : 0u), "recall from the base: %zu found",
+	    total);
 	buf_init(&ex);
 	search_excerpt(page, size + 3, &sq, &ex);
 	FUZZ_ASSERT(ex.len <= 200 + 8 && utf8_valid(ex.data ? ex.data : "",
