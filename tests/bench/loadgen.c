@@ -71,6 +71,7 @@ struct opts {
 	double		 seconds;
 	long		 count;		/* 0: bounded by seconds only */
 	double		 timeout;
+	double		 rate;		/* -R: requests begun a second, or 0 */
 	enum resume	 resume;
 	int		 nagle;		/* keep the default socket options */
 	int		 tls12;		/* TLS 1.2 at most */
@@ -100,6 +101,8 @@ struct client {
 	SSL		*ssl;
 	enum state	 st;
 	struct timespec	 start;
+	struct timespec	 sched;		/* when it was due: latency counts from here */
+	int		 pacing;	/* -R: waiting for its turn to begin */
 	const char	*req;		/* this request's line */
 	size_t		 reqlen;
 	size_t		 sent;
@@ -128,6 +131,7 @@ struct run {
 	int		 holding;
 	long		 started;	/* requests or opens begun */
 	struct timespec	 t0, t1;
+	double		 due;		/* -R: the next turn, seconds after t0 */
 
 	long		 ok;
 	long		 errors[ERR__MAX];
@@ -144,6 +148,8 @@ struct run {
 };
 
 static void	client_start(struct client *);
+static void	client_begin(struct client *);
+static void	client_turn(struct client *);
 static void	client_step(struct client *);
 static void	client_cb(evutil_socket_t, short, void *);
 
@@ -166,11 +172,14 @@ usage(void)
 	fputs("usage: loadgen [-2fqru] [--nagle] [-a addr] [-b source] "
 	    "[-c concurrency] [-d seconds]\n"
 	    "               [-e bytes] [-F url-file] [-i idle-conns] [-n count] "
-	    "[-t timeout] url\n"
+	    "[-R rate] [-t timeout] url\n"
 	    "  url: gemini://host[:port]/path or gopher://host[:port]/Tselector\n"
 	    "  -c  connections in flight (default 1)\n"
 	    "  -d  seconds to run, or in idle mode to hold (default 5)\n"
 	    "  -n  stop after this many requests\n"
+	    "  -R  begin this many requests a second, at most -c in flight;\n"
+	    "      latency counts from when each was due (default: as fast\n"
+	    "      as answers come back)\n"
 	    "  -r  offer the newest session ticket (count resumed handshakes)\n"
 	    "  -u  offer each ticket once, then forget it (RFC 8446, C.4)\n"
 	    "  -f  offer the first ticket over and over, until it fails\n"
@@ -502,7 +511,7 @@ client_done(struct client *c, int err)
 		r->errors[err]++;
 	else {
 		r->ok++;
-		lat_add(r, ts_diff(&c->start, &now));
+		lat_add(r, ts_diff(&c->sched, &now));
 	}
 	r->active--;
 	if (r->o.idle > 0) {
@@ -511,8 +520,56 @@ client_done(struct client *c, int err)
 	}
 	r->t1 = now;
 	if (run_may_start(r))
-		client_start(c);
+		client_begin(c);
 	run_maybe_done(r);
+}
+
+/*
+ * -R: requests begin at a steady rate, as readers arrive, not as fast as
+ * the answers come back: each takes the next turn, waiting for it if it
+ * is still ahead. One that begins late (all -c busy) counts its latency
+ * from its turn, so a stalled server is not hidden by requests that
+ * could not be sent meanwhile.
+ */
+static void
+client_begin(struct client *c)
+{
+	struct run	*r = c->run;
+	double		 at;
+
+	if (r->o.rate <= 0) {
+		client_start(c);
+		return;
+	}
+	at = r->due;
+	r->due += 1 / r->o.rate;
+	c->sched = r->t0;
+	c->sched.tv_sec += (time_t)at;
+	c->sched.tv_nsec += (long)((at - (double)(time_t)at) * 1e9);
+	if (c->sched.tv_nsec >= 1000000000L) {
+		c->sched.tv_sec++;
+		c->sched.tv_nsec -= 1000000000L;
+	}
+	client_turn(c);
+}
+
+/* Begins the request if its turn has come, or waits for the rest of it. */
+static void
+client_turn(struct client *c)
+{
+	struct timespec	 now;
+	struct timeval	 tv;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ts_diff(&now, &c->sched) <= 0) {
+		client_start(c);
+		return;
+	}
+	c->pacing = 1;
+	tv = tv_of(ts_diff(&now, &c->sched));
+	event_del(c->ev);
+	event_assign(c->ev, c->run->base, -1, 0, client_cb, c);
+	event_add(c->ev, &tv);
 }
 
 /* Waits for the socket to become ready, bounded by the request deadline. */
@@ -587,6 +644,8 @@ client_start(struct client *c)
 	c->offered = 0;
 	memset(c->head, 0, sizeof c->head);
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	if (r->o.rate <= 0)
+		c->sched = c->start;
 	c->fail = 0;
 	c->fd = socket(r->t.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
@@ -833,6 +892,13 @@ client_cb(evutil_socket_t fd, short what, void *arg)
 	struct client	*c = arg;
 
 	(void)fd;
+	if (c->pacing) {
+		c->pacing = 0;
+		if (run_may_start(c->run))
+			client_turn(c);
+		run_maybe_done(c->run);
+		return;
+	}
 	if (c->fail) {
 		client_done(c, ERR_CONNECT);
 		return;
@@ -1057,7 +1123,7 @@ opts_parse(struct opts *o, int argc, char **argv)
 	o->seconds = 5;
 	o->timeout = 10;
 	o->expect = -1;
-	while ((ch = getopt_long(argc, argv, "2a:b:c:d:e:fF:i:n:Nqrt:u", longopts,
+	while ((ch = getopt_long(argc, argv, "2a:b:c:d:e:fF:i:n:NqR:rt:u", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '2':
@@ -1104,6 +1170,9 @@ opts_parse(struct opts *o, int argc, char **argv)
 		case 'r':
 			o->resume = RESUME_NEWEST;
 			break;
+		case 'R':
+			o->rate = parse_num(optarg, 0.1, 1e6, "rate");
+			break;
 		case 't':
 			o->timeout = parse_num(optarg, 0.01, 3600, "timeout");
 			break;
@@ -1138,6 +1207,7 @@ int
 main(int argc, char **argv)
 {
 	struct run	 r;
+	struct event_config *cfg;
 	int		 i;
 
 	memset(&r, 0, sizeof r);
@@ -1150,8 +1220,15 @@ main(int argc, char **argv)
 		target_list(&r, r.o.list);
 	if (r.t.proto == PROTO_GEMINI)
 		r.ctx = ctx_new(r.o.resume, r.o.tls12);
-	if ((r.base = event_base_new()) == NULL)
+	if ((cfg = event_config_new()) == NULL)
+		die("event_config_new failed");
+	/* -R: turns to the microsecond, timed from now rather than a cache. */
+	if (r.o.rate > 0)
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER |
+		    EVENT_BASE_FLAG_NO_CACHE_TIME);
+	if ((r.base = event_base_new_with_config(cfg)) == NULL)
 		die("event_base_new failed");
+	event_config_free(cfg);
 
 	r.nclients = r.o.idle > 0 ? (int)r.o.idle : r.o.concurrency;
 	if ((r.clients = calloc((size_t)r.nclients, sizeof *r.clients)) == NULL)
@@ -1178,8 +1255,8 @@ main(int argc, char **argv)
 		run_fill(&r);
 	else
 		for (i = 0; i < r.nclients && run_may_start(&r); i++)
-			client_start(&r.clients[i]);
-	if (r.active > 0 || r.holding)
+			client_begin(&r.clients[i]);
+	if (r.active > 0 || r.holding || r.o.rate > 0)
 		event_base_dispatch(r.base);
 	run_report(&r);
 
