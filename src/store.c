@@ -167,7 +167,8 @@ node_add(struct store *s, struct node *parent, const char *path,
 	}
 	memcpy(n->path, path, len + 1);
 	n->kind = kind;
-	n->wd = -1;
+	if (kind == NODE_DIR)
+		store_watch_number(s, n);
 	n->hash = hash_path(path);
 	n->next = s->table[n->hash & s->mask];
 	s->table[n->hash & s->mask] = n;
@@ -744,6 +745,8 @@ store_free(struct store *s)
 	for (i = 0; i < (size_t)s->nwriting; i++)
 		free(s->writing[i].path);
 	free(s->bywd);
+	free(s->wdof);
+	free(s->freedirno);
 	free(s->table);
 	store_free_opts(s);
 	if (s->rootfd != -1)

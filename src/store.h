@@ -42,7 +42,7 @@ struct node {
 	uint64_t	 dev;
 	off_t		 size;
 	uint32_t	 hash;
-	int		 wd;		/* directories: inotify watch, or -1 */
+	uint32_t	 dirno;		/* directories: index of its watch in each process */
 	unsigned char	 kind;		/* enum node_kind */
 	char		 gopher_type;	/* item type this node is served as */
 	unsigned char	 unlisted;	/* a directory whose listing is off */

@@ -33,6 +33,11 @@ struct store {
 	int			 ifd;
 	struct node		**bywd;
 	size_t			 nwd;
+	int			*wdof;		/* by dirno: this process's watch, or -1 */
+	size_t			 nwdof;
+	uint32_t		 ndirno;	/* dirnos handed out */
+	uint32_t		*freedirno;	/* and given back */
+	size_t			 nfree, capfree;
 	int			 warned;	/* the watch limit was hit */
 	char			**dirty;
 	size_t			 ndirty, capdirty;
@@ -55,6 +60,7 @@ int		 store_read(struct store *, const struct node *, struct blob **);
 void		 store_rescan(struct store *, struct node *, int);
 /* After an update: drops what depended on nodes that came, went or changed kind. */
 void		 store_settle(struct store *);
+void		 store_watch_number(struct store *, struct node *);
 void		 store_watch_add(struct store *, struct node *);
 void		 store_watch_forget(struct store *, struct node *);
 int		 store_being_written(const struct store *, const char *);
