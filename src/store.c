@@ -52,6 +52,7 @@ struct seen {
 	const struct node	**v;
 	size_t			  n, cap;
 	int			  failed;
+	size_t			  skipped;	/* entries served by no node */
 };
 
 /* Ancestors of the directory being scanned, to stop symlink loops. */
@@ -62,6 +63,8 @@ struct anc {
 };
 
 static struct cache	cache = { NULL, NULL, 0, STORE_CACHE, 0 };
+
+int64_t		store_stamp_racy = 5 * (int64_t)1000000000;	/* see dir_stamp */
 
 static int	scan_dir(struct store *, struct node *, int, struct anc *);
 
@@ -309,10 +312,17 @@ store_mtime(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+int64_t
+store_dir_stamp(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* A directory's stamp is its scan's to set (scan_dir): 0 until then. */
 static void
 node_set_stat(struct node *n, const struct stat *st)
 {
-	n->mtime = store_mtime(st);
+	n->mtime = S_ISDIR(st->st_mode) ? 0 : store_mtime(st);
 	n->ino = st->st_ino;
 	n->dev = st->st_dev;
 	n->size = st->st_size;
@@ -460,6 +470,19 @@ node_index(struct store *s, const struct node *n)
 	return r;
 }
 
+/* What an entry (path without a directory's slash) is served as; -1: not served. */
+static int
+entry_kind(const struct store *s, const char *path, const struct stat *st,
+    const struct anc *a)
+{
+	if (S_ISDIR(st->st_mode))
+		return dir_loops(a, st) ? -1 : NODE_DIR;  /* a symlink up the tree */
+	if (S_ISREG(st->st_mode))
+		return mime_is_gemtext(path) ? NODE_PAGE :
+		    (size_t)st->st_size > s->opts.large ? NODE_LARGE : NODE_FILE;
+	return -1;
+}
+
 /* One entry of a directory under scan: new, changed, or the same. */
 static int
 scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
@@ -468,9 +491,10 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 	char		 path[PATH_MAX_LEN + 2];
 	struct stat	 st;
 	struct node	*n;
-	enum node_kind	 kind;
-	int		 r;
+	int		 kind, r;
 
+	/* Until it has a node, the directory's stamp cannot vouch for it. */
+	sn->skipped++;
 	r = snprintf(path, sizeof path, "%s%s", dir->path, name);
 	if (r < 0 || (size_t)r >= sizeof path - 1)
 		return 0;
@@ -479,19 +503,14 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 			seen_add(sn, n);
 		return 0;
 	}
-	if (entry_stat(s, dfd, name, path, &st) == -1)
+	if (entry_stat(s, dfd, name, path, &st) == -1 ||
+	    (kind = entry_kind(s, path, &st, a)) == -1)
 		return 0;
-	if (S_ISDIR(st.st_mode)) {
-		if (dir_loops(a, &st))
-			return 0;	/* a symlink back up the tree */
+	sn->skipped--;
+	if (kind == NODE_DIR) {
 		path[r] = '/';
 		path[r + 1] = '\0';
-		kind = NODE_DIR;
-	} else if (S_ISREG(st.st_mode))
-		kind = mime_is_gemtext(path) ? NODE_PAGE :
-		    (size_t)st.st_size > s->opts.large ? NODE_LARGE : NODE_FILE;
-	else
-		return 0;
+	}
 	if ((n = store_lookup(s, path)) != NULL && n->kind == kind) {
 		seen_add(sn, n);
 		if (kind == NODE_DIR) {
@@ -557,17 +576,72 @@ name_escape(const char *name, char *out, size_t outsz)
 }
 
 /*
+ * A directory's stamp, kept in its node's mtime: its ctime, which every
+ * change of its entries moves (and which, unlike its mtime, nobody sets
+ * back). 0, so that the next re-check reads the directory again, when the
+ * ctime is too recent to vouch for the entries read after it (one made in
+ * the same tick of a coarse file-system clock would leave it unchanged),
+ * or when an entry is served by no node (a symlink that does not resolve
+ * may start to without its directory changing).
+ */
+static int64_t
+dir_stamp(const struct stat *st, const struct seen *sn)
+{
+	struct timespec	now;
+	int64_t		c = store_dir_stamp(st);
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (sn->skipped > 0 || sn->failed ||
+	    c > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - store_stamp_racy)
+		return 0;
+	return c;
+}
+
+/*
+ * A re-check of a directory whose stamp holds: its entries are those its
+ * nodes have, so each is only asked for its stats again (a file's content
+ * changes no directory). 1: all as they were, and the subdirectories
+ * re-checked; 0: something changed, so read the directory; -1: out of memory.
+ */
+static int
+scan_known(struct store *s, struct node *dir, int dfd, struct anc *a)
+{
+	char		 path[PATH_MAX_LEN + 2];
+	struct stat	 st;
+	struct node	*c;
+	size_t		 dl = strlen(dir->path), len;
+
+	for (c = dir->child; c != NULL; c = c->sibling) {
+		len = strlcpy(path, c->path, sizeof path);
+		if (c->kind == NODE_DIR)
+			path[len - 1] = '\0';
+		/* The same stats keep a file's kind: it hangs on name and size. */
+		if (entry_stat(s, dfd, path + dl, path, &st) == -1 ||
+		    (c->kind == NODE_DIR ? !S_ISDIR(st.st_mode) ||
+		    c->ino != (uint64_t)st.st_ino || c->dev != (uint64_t)st.st_dev :
+		    !S_ISREG(st.st_mode) || !stat_same(c, &st)))
+			return 0;
+	}
+	for (c = dir->child; c != NULL; c = c->sibling)
+		if (c->kind == NODE_DIR && scan_subdir(s, c, a) == -1)
+			return -1;
+	return 1;
+}
+
+/*
  * Scans a directory's entries against its nodes. full: also every
- * subdirectory (new ones always are). -1 only when memory ran out.
+ * subdirectory (new ones always are), and a directory whose stamp holds is
+ * not read again. -1 only when memory ran out.
  */
 static int
 scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 {
-	struct seen	 sn = { NULL, 0, 0, 0 };
+	struct seen	 sn = { NULL, 0, 0, 0, 0 };
 	struct dirent	*e;
 	struct stat	 st;
 	DIR		*d;
 	char		 esc[4 * NAME_MAX + 1];
+	int64_t		 stamp;
 	int		 fd, r = 0;
 
 	if ((fd = open_beneath(s, store_relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
@@ -578,8 +652,18 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 			log_warnx("skipping %s: %s", dir->path, strerror(errno));
 		return 0;
 	}
-	if (fstat(fd, &st) == 0 && dir->mtime != store_mtime(&st))
-		dir->mtime = store_mtime(&st);
+	if (fstat(fd, &st) == -1)
+		sn.failed = 1;		/* no stamp */
+	else if (full && dir->mtime != 0 && s->nwriting == 0 &&
+	    store_dir_stamp(&st) == dir->mtime)
+		r = scan_known(s, dir, fd, a);
+	if (r != 0) {
+		closedir(d);
+		if (r == -1)
+			return -1;
+		dir_listing(s, dir);
+		return 0;
+	}
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -599,6 +683,8 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 	free(sn.v);
 	if (r == -1)
 		return -1;
+	if (dir->mtime != (stamp = dir_stamp(&st, &sn)))
+		dir->mtime = stamp;
 	dir_listing(s, dir);
 	return 0;
 }

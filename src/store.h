@@ -37,7 +37,8 @@ struct node {
 	struct node	*child;		/* directories: first child */
 	struct node	*sibling;
 	struct blob	*ans[2];	/* cached answers, by enum store_proto */
-	int64_t		 mtime;		/* ns, for change detection */
+	int64_t		 mtime;		/* ns, for change detection (a directory's: */
+					/* its stamp, store.c's dir_stamp) */
 	uint64_t	 ino;
 	uint64_t	 dev;
 	off_t		 size;

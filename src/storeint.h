@@ -52,6 +52,9 @@ struct store {
 
 int64_t		 store_now(void);			/* CLOCK_MONOTONIC, ms */
 int64_t		 store_mtime(const struct stat *);	/* ns */
+int64_t		 store_dir_stamp(const struct stat *);	/* ctime, ns */
+/* ns: a directory's ctime younger than this does not vouch for it (tests lower it). */
+extern int64_t	 store_stamp_racy;
 const char	*store_relpath(const char *);		/* for openat: "." for "/" */
 struct node	*store_lookup(const struct store *, const char *);
 /* A file's answer read from disk: 0, -1, STORE_BUSY. */

@@ -234,7 +234,7 @@ mark_tree(struct node *n, struct store *s)
 			mark_tree(c, s);
 }
 
-/* Catches what changed before the watches were in place: a directory's mtime. */
+/* Catches what changed before the watches were in place: a directory's stamp. */
 static void
 check_dirs(struct store *s, struct node *n)
 {
@@ -242,7 +242,7 @@ check_dirs(struct store *s, struct node *n)
 	struct node	*c;
 
 	if (fstatat(s->rootfd, store_relpath(n->path), &st, 0) == 0 &&
-	    store_mtime(&st) != n->mtime)
+	    store_dir_stamp(&st) != n->mtime)
 		mark_dirty(s, n);
 	for (c = n->child; c != NULL; c = c->sibling)
 		if (c->kind == NODE_DIR)

@@ -3,6 +3,7 @@
 
 #include "blob.h"
 #include "store.h"
+#include "storeint.h"
 
 static struct blob *
 mk(size_t len, char fill)
@@ -269,6 +270,217 @@ test_uncached_when_budget_small(void **state)
 	store_free(s);
 }
 
+/* ---- the re-check on SIGHUP ---- */
+
+/* store_adopt as a SIGHUP calls it, with the options the store was loaded with. */
+static void
+recheck(struct store *s, const char *root)
+{
+	struct store_opts	o;
+
+	memset(&o, 0, sizeof(o));
+	o.root = root;
+	o.host = "localhost";
+	o.gopher_port = 70;
+	o.uid = (uid_t)-1;
+	store_adopt(s, &o);
+}
+
+/* A copy of every node, bytes and address, to see that none was written. */
+#define SNAP_MAX	32
+struct snap {
+	size_t			 n;
+	const struct node	*at[SNAP_MAX];
+	char			 bytes[SNAP_MAX][sizeof(struct node) + 64];
+};
+
+static void
+snap_one(const struct node *n, void *arg)
+{
+	struct snap	*sn = arg;
+	size_t		 len = sizeof(*n) + strlen(n->path) + 1;
+
+	assert_true(sn->n < SNAP_MAX && len <= sizeof(sn->bytes[0]));
+	sn->at[sn->n] = n;
+	memcpy(sn->bytes[sn->n++], n, len);
+}
+
+static void
+snap_same(const struct store *s, const struct snap *before)
+{
+	struct snap	*now = calloc(1, sizeof(*now));
+	size_t		 i;
+
+	assert_non_null(now);
+	store_walk(s, snap_one, now);
+	assert_int_equal(now->n, before->n);
+	for (i = 0; i < now->n; i++) {
+		assert_ptr_equal(now->at[i], before->at[i]);
+		assert_memory_equal(now->bytes[i], before->bytes[i],
+		    sizeof(struct node) + strlen(before->at[i]->path) + 1);
+	}
+	free(now);
+}
+
+/* Back to the server's margin, whatever a test set it to, and the tree removed. */
+static int
+stamp_teardown(void **state)
+{
+	store_stamp_racy = 5 * (int64_t)1000000000;
+	return unit_tmp_teardown(state);
+}
+
+static char *
+tree_for_recheck(void)
+{
+	char	*dir = unit_mkdtemp();
+
+	unit_write_str(dir, "index.gmi", "# Home\n=> a/ A\n");
+	unit_mkdir(dir, "a");
+	unit_write_str(dir, "a/p.gmi", "# One\n");
+	unit_write_str(dir, "a/t.txt", "text\n");
+	unit_mkdir(dir, "a/b");
+	unit_write_str(dir, "a/b/deep.gmi", "# Deep\n");
+	unit_mkdir(dir, "c");
+	unit_write_str(dir, "c/q.gmi", "# Q\n");
+	unit_mkdir(dir, "s");
+	unit_symlink("../t/target.gmi", dir, "s/link.gmi");	/* broken, for now */
+	unit_mkdir(dir, "t");
+	unit_write_str(dir, "f", "a file\n");
+	usleep(50000);		/* past the clock tick the directories changed in */
+	return dir;
+}
+
+/* A re-check that finds nothing changed writes to no node, read or not. */
+static void
+test_recheck_writes_no_node(void **state)
+{
+	struct store	*s;
+	struct snap	*before = calloc(1, sizeof(*before));
+	char		*dir;
+	int		 pass;
+
+	(void)state;
+	assert_non_null(before);
+	dir = tree_for_recheck();
+	/* pass 0: stamps trusted, directories not read again; 1: all read. */
+	for (pass = 0; pass < 2; pass++) {
+		store_stamp_racy = pass == 0 ? 0 : (int64_t)3600 * 1000000000;
+		s = load(dir);
+		assert_true((store_find(s, "/a/")->mtime != 0) == (pass == 0));
+		assert_int_equal(store_find(s, "/s/")->mtime, 0);  /* a broken symlink */
+		memset(before, 0, sizeof(*before));
+		store_walk(s, snap_one, before);
+		recheck(s, dir);
+		snap_same(s, before);
+		recheck(s, dir);
+		snap_same(s, before);
+		store_free(s);
+	}
+	free(before);
+}
+
+/*
+ * Watching the tree (what every forked worker does first) writes to no
+ * node either: the nodes' pages stay shared with the parent.
+ */
+static void
+test_watch_writes_no_node(void **state)
+{
+	struct store	*s;
+	struct snap	*before = calloc(1, sizeof(*before));
+	char		*dir;
+
+	(void)state;
+	assert_non_null(before);
+	store_stamp_racy = 0;
+	dir = unit_mkdtemp();
+	unit_mkdir(dir, "a");
+	unit_mkdir(dir, "a/b");
+	unit_write_str(dir, "a/b/x.gmi", "# X\n");
+	unit_mkdir(dir, "c");
+	usleep(50000);
+	s = load(dir);
+	store_walk(s, snap_one, before);
+	assert_int_equal(store_watch(s), 0);
+	snap_same(s, before);
+	assert_int_equal(store_watch(s), 0);	/* a second instance, as a worker's */
+	snap_same(s, before);
+	store_free(s);
+	free(before);
+}
+
+static void
+assert_page(struct store *s, const char *path, const char *want)
+{
+	const struct node	*n = store_find(s, path);
+	struct answer		 a;
+
+	if (n == NULL)
+		fail_msg("%s is not in the store", path);
+	assert_int_equal(store_answer(s, n, STORE_GEMINI, &a), 0);
+	assert_bytes_str(a.data, a.len, want);
+	blob_unref(a.blob);
+}
+
+/*
+ * What changed while no inotify watched (as on a file system it cannot
+ * watch, or past the watch limit) is caught by the re-check: in a
+ * directory whose stamp holds too (a file's content changes no directory),
+ * and a symlink that starts to resolve when its target appears elsewhere.
+ */
+static void
+test_recheck_catches_changes(void **state)
+{
+	struct store	*s;
+	char		*dir, path[4096];
+
+	(void)state;
+	store_stamp_racy = 0;
+	dir = tree_for_recheck();
+	store_cache_budget(1 << 20);
+	s = load(dir);
+	assert_page(s, "/a/p.gmi", "20 text/gemini\r\n# One\n");	/* cached */
+	assert_null(store_find(s, "/s/link.gmi"));
+	assert_true(store_find(s, "/a/")->mtime != 0);
+	unit_write_str(dir, "a/p.gmi", "# Two\n");		/* same size, in place */
+	unit_write_str(dir, "a/b/deep.gmi", "# Deeper\n");
+	unit_join(path, sizeof(path), dir, "c/q.gmi");
+	assert_int_equal(unlink(path), 0);
+	unit_write_str(dir, "c/r.gmi", "# R\n");
+	unit_write_str(dir, "t/target.gmi", "# Target\n");
+	unit_join(path, sizeof(path), dir, "f");
+	assert_int_equal(unlink(path), 0);
+	unit_mkdir(dir, "f");
+	unit_write_str(dir, "f/index.gmi", "# F\n");
+	recheck(s, dir);
+	assert_page(s, "/a/p.gmi", "20 text/gemini\r\n# Two\n");
+	assert_page(s, "/a/b/deep.gmi", "20 text/gemini\r\n# Deeper\n");
+	assert_page(s, "/a/t.txt", "20 text/plain\r\ntext\n");
+	assert_null(store_find(s, "/c/q.gmi"));
+	assert_page(s, "/c/r.gmi", "20 text/gemini\r\n# R\n");
+	assert_page(s, "/s/link.gmi", "20 text/gemini\r\n# Target\n");
+	assert_null(store_find(s, "/f"));
+	assert_page(s, "/f/", "20 text/gemini\r\n# F\n");
+	store_free(s);
+}
+
+/* A directory changed moments ago is read again next time, whatever its stamp says. */
+static void
+test_recent_stamp_not_trusted(void **state)
+{
+	struct store	*s;
+	char		*dir;
+
+	(void)state;
+	dir = unit_mkdtemp();
+	unit_mkdir(dir, "d");
+	unit_write_str(dir, "d/x.gmi", "# X\n");
+	s = load(dir);		/* the default: 5 s */
+	assert_int_equal(store_find(s, "/d/")->mtime, 0);
+	store_free(s);
+}
+
 int
 main(void)
 {
@@ -282,6 +494,10 @@ main(void)
 		cmocka_unit_test_teardown(test_bom_dropped, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_answer_survives_store, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_uncached_when_budget_small, unit_tmp_teardown),
+		cmocka_unit_test_teardown(test_recheck_writes_no_node, stamp_teardown),
+		cmocka_unit_test_teardown(test_watch_writes_no_node, stamp_teardown),
+		cmocka_unit_test_teardown(test_recheck_catches_changes, stamp_teardown),
+		cmocka_unit_test_teardown(test_recent_stamp_not_trusted, stamp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
