@@ -576,25 +576,30 @@ name_escape(const char *name, char *out, size_t outsz)
 }
 
 /*
- * A directory's stamp, kept in its node's mtime: its ctime, which every
- * change of its entries moves (and which, unlike its mtime, nobody sets
- * back). 0, so that the next re-check reads the directory again, when the
- * ctime is too recent to vouch for the entries read after it (one made in
- * the same tick of a coarse file-system clock would leave it unchanged),
- * or when an entry is served by no node (a symlink that does not resolve
- * may start to without its directory changing).
+ * A directory's stamp, kept in its node's mtime: its ctime when it was
+ * read, which every change of its entries moves (and which, unlike its
+ * mtime, nobody sets back). NF_UNSURE, so that the next re-check reads it
+ * again, when the ctime is too recent to vouch for the entries read after
+ * it (one made in the same tick of a coarse file-system clock would leave
+ * it unchanged), or when an entry is served by no node (a symlink that
+ * does not resolve may start to without its directory changing). Written
+ * only when it changes.
  */
-static int64_t
-dir_stamp(const struct stat *st, const struct seen *sn)
+static void
+dir_stamp(struct node *dir, const struct stat *st, const struct seen *sn)
 {
 	struct timespec	now;
-	int64_t		c = store_dir_stamp(st);
+	int64_t		c = st != NULL ? store_dir_stamp(st) : 0;
+	unsigned char	unsure = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (sn->skipped > 0 || sn->failed ||
+	if (st == NULL || sn->skipped > 0 || sn->failed ||
 	    c > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - store_stamp_racy)
-		return 0;
-	return c;
+		unsure = NF_UNSURE;
+	if (dir->mtime != c)
+		dir->mtime = c;
+	if ((dir->flags & NF_UNSURE) != unsure)
+		dir->flags ^= NF_UNSURE;
 }
 
 /*
@@ -641,8 +646,7 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 	struct stat	 st;
 	DIR		*d;
 	char		 esc[4 * NAME_MAX + 1];
-	int64_t		 stamp;
-	int		 fd, r = 0;
+	int		 fd, statted, r = 0;
 
 	if ((fd = open_beneath(s, store_relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
 	    (d = fdopendir(fd)) == NULL) {
@@ -652,10 +656,8 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 			log_warnx("skipping %s: %s", dir->path, strerror(errno));
 		return 0;
 	}
-	if (fstat(fd, &st) == -1)
-		sn.failed = 1;		/* no stamp */
-	else if (full && dir->mtime != 0 && s->nwriting == 0 &&
-	    store_dir_stamp(&st) == dir->mtime)
+	if ((statted = fstat(fd, &st) == 0) && full && !(dir->flags & NF_UNSURE) &&
+	    dir->mtime != 0 && s->nwriting == 0 && store_dir_stamp(&st) == dir->mtime)
 		r = scan_known(s, dir, fd, a);
 	if (r != 0) {
 		closedir(d);
@@ -683,8 +685,7 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 	free(sn.v);
 	if (r == -1)
 		return -1;
-	if (dir->mtime != (stamp = dir_stamp(&st, &sn)))
-		dir->mtime = stamp;
+	dir_stamp(dir, statted ? &st : NULL, &sn);
 	dir_listing(s, dir);
 	return 0;
 }

@@ -11,6 +11,10 @@
 
 #define NWRITING	64		/* files tracked while being written */
 
+/* A node's flags of the store's own, beside NODE_EXEC. */
+#define NF_DIRTY	0x02		/* a directory queued for a rescan */
+#define NF_UNSURE	0x08		/* a directory's stamp does not vouch for it */
+
 /* A file written to and not yet closed: its previous version is served. */
 struct writing {
 	char		*path;

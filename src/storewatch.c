@@ -31,8 +31,6 @@
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
 	IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
-#define NF_DIRTY	0x02		/* queued for a rescan */
-
 static int
 writing_find(const struct store *s, const char *path)
 {
