@@ -62,6 +62,8 @@ struct anc {
 	int		depth;
 };
 
+#define ANS_CHUNK	1024	/* nodes per chunk of a process's cache slots */
+
 static struct cache	cache = { NULL, NULL, 0, STORE_CACHE, 0 };
 
 int64_t		store_stamp_racy = 5 * (int64_t)1000000000;	/* see dir_stamp */
@@ -112,6 +114,60 @@ store_cache_bytes(void)
 }
 
 /* ---- nodes ---- */
+
+uint32_t
+store_number_take(struct numbers *nb)
+{
+	return nb->nfree > 0 ? nb->free[--nb->nfree] : nb->next++;
+}
+
+/* A number back for reuse (kept, if memory for that runs out). */
+void
+store_number_give(struct numbers *nb, uint32_t no)
+{
+	uint32_t	*v;
+	size_t		 cap;
+
+	if (nb->nfree == nb->cap) {
+		cap = nb->cap ? nb->cap * 2 : 64;
+		if ((v = reallocarray(nb->free, cap, sizeof *v)) == NULL)
+			return;
+		nb->free = v;
+		nb->cap = cap;
+	}
+	nb->free[nb->nfree++] = no;
+}
+
+/*
+ * A node's cache slot for a protocol, in this process's own table by the
+ * node's number: caching an answer writes to no node, so serving leaves the
+ * nodes' pages shared with the parent instead of copying them into every
+ * worker. Chunks never move (a cached blob points at its slot) and are made
+ * when first needed (make); NULL: none, or out of memory.
+ */
+static struct blob **
+answer_slot(struct store *s, const struct node *n, enum store_proto proto,
+    int make)
+{
+	struct blob	***v;
+	size_t		  c = n->no / ANS_CHUNK, cap;
+
+	if (c >= s->nans || s->ans[c] == NULL) {
+		if (!make)
+			return NULL;
+		if (c >= s->nans) {
+			cap = c * 2 + 4;
+			if ((v = reallocarray(s->ans, cap, sizeof *v)) == NULL)
+				return NULL;
+			memset(v + s->nans, 0, (cap - s->nans) * sizeof *v);
+			s->ans = v;
+			s->nans = cap;
+		}
+		if ((s->ans[c] = calloc(2 * ANS_CHUNK, sizeof *s->ans[c])) == NULL)
+			return NULL;
+	}
+	return &s->ans[c][n->no % ANS_CHUNK * 2 + proto];
+}
 
 struct node *
 store_lookup(const struct store *s, const char *path)
@@ -170,6 +226,7 @@ node_add(struct store *s, struct node *parent, const char *path,
 	}
 	memcpy(n->path, path, len + 1);
 	n->kind = kind;
+	n->no = store_number_take(&s->nodenos);
 	if (kind == NODE_DIR)
 		store_watch_number(s, n);
 	n->hash = hash_path(path);
@@ -186,10 +243,14 @@ node_add(struct store *s, struct node *parent, const char *path,
 }
 
 static void
-node_forget_answers(struct node *n)
+node_forget_answers(struct store *s, const struct node *n)
 {
-	cache_drop(&cache, &n->ans[0]);
-	cache_drop(&cache, &n->ans[1]);
+	struct blob	**slot;
+
+	if ((slot = answer_slot(s, n, STORE_GEMINI, 0)) != NULL)
+		cache_drop(&cache, slot);
+	if ((slot = answer_slot(s, n, STORE_GOPHER, 0)) != NULL)
+		cache_drop(&cache, slot);
 }
 
 /* Removes a node and everything beneath it. */
@@ -200,7 +261,7 @@ node_remove(struct store *s, struct node *n)
 
 	while (n->child != NULL)
 		node_remove(s, n->child);
-	node_forget_answers(n);
+	node_forget_answers(s, n);
 	if (s->search != NULL && n->kind != NODE_DIR)
 		search_remove(s->search, n->path);
 	for (pp = &s->table[n->hash & s->mask]; *pp != NULL; pp = &(*pp)->next)
@@ -215,6 +276,7 @@ node_remove(struct store *s, struct node *n)
 				break;
 			}
 	store_watch_forget(s, n);
+	store_number_give(&s->nodenos, n->no);
 	s->nnodes--;
 	s->counts[n->kind]--;
 	s->shape = 1;
@@ -521,7 +583,7 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 		if (stat_same(n, &st))
 			return 0;
 		node_set_stat(n, &st);
-		node_forget_answers(n);
+		node_forget_answers(s, n);
 		check_access(s, path, &st);
 		return node_index(s, n);
 	}
@@ -833,7 +895,11 @@ store_free(struct store *s)
 		free(s->writing[i].path);
 	free(s->bywd);
 	free(s->wdof);
-	free(s->freedirno);
+	free(s->dirnos.free);
+	for (i = 0; i < s->nans; i++)
+		free(s->ans[i]);
+	free(s->ans);
+	free(s->nodenos.free);
 	free(s->table);
 	store_free_opts(s);
 	if (s->rootfd != -1)
@@ -1178,8 +1244,7 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		answer_set(a, gem.blob, gem.blob->off);
 		return 0;
 	}
-	slot = &n->ans[proto];
-	if (*slot != NULL) {
+	if ((slot = answer_slot(s, n, proto, 0)) != NULL && *slot != NULL) {
 		cache_touch(&cache, *slot);
 		blob_ref(*slot);
 		answer_set(a, *slot, 0);
@@ -1207,7 +1272,8 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		return r;
 	if (b == NULL)
 		return -1;
-	(void)cache_put(&cache, slot, b);
+	if ((slot = answer_slot(s, n, proto, 1)) != NULL)
+		(void)cache_put(&cache, slot, b);	/* else served, not kept */
 	answer_set(a, b, 0);
 	return 0;
 }

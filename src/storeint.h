@@ -15,6 +15,13 @@
 #define NF_DIRTY	0x02		/* a directory queued for a rescan */
 #define NF_UNSURE	0x08		/* a directory's stamp does not vouch for it */
 
+/* Numbers handed out to nodes, and given back for reuse. */
+struct numbers {
+	uint32_t	 next;
+	uint32_t	*free;
+	size_t		 nfree, cap;
+};
+
 /* A file written to and not yet closed: its previous version is served. */
 struct writing {
 	char		*path;
@@ -30,6 +37,9 @@ struct store {
 	size_t			 counts[4];
 	struct node		*top;		/* "/" */
 	struct search_index	*search;	/* opts.search: the pages' words */
+	struct numbers		 nodenos;
+	struct blob		***ans;		/* this process's cache slots: chunks */
+	size_t			 nans;		/* of ANS_CHUNK nodes' two, by node's no */
 	int			 loading;	/* the first scan: report all */
 	int			 shape;		/* nodes came, went or changed kind */
 	char			 err[512];
@@ -39,9 +49,7 @@ struct store {
 	size_t			 nwd;
 	int			*wdof;		/* by dirno: this process's watch, or -1 */
 	size_t			 nwdof;
-	uint32_t		 ndirno;	/* dirnos handed out */
-	uint32_t		*freedirno;	/* and given back */
-	size_t			 nfree, capfree;
+	struct numbers		 dirnos;
 	int			 warned;	/* the watch limit was hit */
 	char			**dirty;
 	size_t			 ndirty, capdirty;
@@ -55,6 +63,8 @@ struct store {
 };
 
 int64_t		 store_now(void);			/* CLOCK_MONOTONIC, ms */
+uint32_t	 store_number_take(struct numbers *);
+void		 store_number_give(struct numbers *, uint32_t);
 int64_t		 store_mtime(const struct stat *);	/* ns */
 int64_t		 store_dir_stamp(const struct stat *);	/* ctime, ns */
 /* ns: a directory's ctime younger than this does not vouch for it (tests lower it). */

@@ -89,24 +89,7 @@ watch_leave(int cwd)
 void
 store_watch_number(struct store *s, struct node *n)
 {
-	n->dirno = s->nfree > 0 ? s->freedirno[--s->nfree] : s->ndirno++;
-}
-
-/* A node's number back for reuse (kept, if memory for that runs out). */
-static void
-number_free(struct store *s, const struct node *n)
-{
-	uint32_t	*v;
-	size_t		 cap;
-
-	if (s->nfree == s->capfree) {
-		cap = s->capfree ? s->capfree * 2 : 64;
-		if ((v = reallocarray(s->freedirno, cap, sizeof *v)) == NULL)
-			return;
-		s->freedirno = v;
-		s->capfree = cap;
-	}
-	s->freedirno[s->nfree++] = n->dirno;
+	n->dirno = store_number_take(&s->dirnos);
 }
 
 static int
@@ -186,7 +169,7 @@ store_watch_forget(struct store *s, struct node *n)
 	}
 	if (n->dirno < s->nwdof)
 		s->wdof[n->dirno] = -1;
-	number_free(s, n);
+	store_number_give(&s->dirnos, n->dirno);
 }
 
 static void

@@ -410,6 +410,43 @@ test_watch_writes_no_node(void **state)
 	free(before);
 }
 
+/* Nor does serving: a cached answer is kept in this process's own slots. */
+static void
+test_answers_write_no_node(void **state)
+{
+	static const char	*paths[] = { "/", "/a/", "/a/p.gmi", "/a/t.txt",
+				    "/a/b/deep.gmi", "/c/q.gmi" };
+	struct store		*s;
+	struct snap		*before = calloc(1, sizeof(*before));
+	struct answer		 a;
+	char			*dir;
+	size_t			 i;
+	int			 p;
+
+	(void)state;
+	assert_non_null(before);
+	dir = tree_for_recheck();
+	store_cache_budget(1 << 20);
+	s = load(dir);
+	store_walk(s, snap_one, before);
+	for (p = STORE_GEMINI; p <= STORE_GOPHER; p++)
+		for (i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+			assert_int_equal(store_answer(s, store_find(s, paths[i]),
+			    (enum store_proto)p, &a), 0);
+			blob_unref(a.blob);
+		}
+	assert_true(store_cache_bytes() > 0);
+	snap_same(s, before);
+	/* Cached: the same blob again, without reading the disk. */
+	assert_int_equal(store_answer(s, store_find(s, "/a/p.gmi"), STORE_GEMINI,
+	    &a), 0);
+	assert_true(a.blob->refs == 2);		/* the cache's and ours */
+	blob_unref(a.blob);
+	store_free(s);
+	assert_int_equal(store_cache_bytes(), 0);
+	free(before);
+}
+
 static void
 assert_page(struct store *s, const char *path, const char *want)
 {
@@ -496,6 +533,7 @@ main(void)
 		cmocka_unit_test_teardown(test_uncached_when_budget_small, unit_tmp_teardown),
 		cmocka_unit_test_teardown(test_recheck_writes_no_node, stamp_teardown),
 		cmocka_unit_test_teardown(test_watch_writes_no_node, stamp_teardown),
+		cmocka_unit_test_teardown(test_answers_write_no_node, stamp_teardown),
 		cmocka_unit_test_teardown(test_recheck_catches_changes, stamp_teardown),
 		cmocka_unit_test_teardown(test_recent_stamp_not_trusted, stamp_teardown),
 	};
