@@ -9,6 +9,7 @@
  * re-checks it on SIGHUP: nodes are compared by kind and stats, added,
  * updated or removed, and the answers that depend on them dropped.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -63,6 +64,7 @@ struct anc {
 };
 
 #define ANS_CHUNK	1024	/* nodes per chunk of a process's cache slots */
+#define POOL_BLOCK	(256 * 1024)
 
 static struct cache	cache = { NULL, NULL, 0, STORE_CACHE, 0 };
 
@@ -204,6 +206,67 @@ table_grow(struct store *s)
 	return 0;
 }
 
+/*
+ * Nodes live in blocks of their own, apart from the heap that every other
+ * allocation churns through: a malloc in the parent (a reload's TLS
+ * contexts) or in a worker (a connection's buffers) that reused a freed
+ * chunk between nodes would copy that page out of the ones the processes
+ * share. A node's memory is only written when it is added or removed.
+ */
+static size_t
+pool_size(size_t want)
+{
+	return (want + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
+}
+
+static void *
+pool_get(struct pool *p, size_t want)
+{
+	size_t	 size = pool_size(want);
+	void	*v, **block;
+
+	if ((v = p->free[size / POOL_STEP]) != NULL) {
+		p->free[size / POOL_STEP] = *(void **)v;
+		memset(v, 0, size);
+		return v;
+	}
+	if (p->left < size) {
+		block = mmap(NULL, POOL_BLOCK, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (block == MAP_FAILED)
+			return NULL;
+		*block = p->blocks;
+		p->blocks = block;
+		p->cur = (char *)block + POOL_STEP;
+		p->left = POOL_BLOCK - POOL_STEP;
+	}
+	v = p->cur;		/* zero: fresh from mmap */
+	p->cur += size;
+	p->left -= size;
+	return v;
+}
+
+static void
+pool_put(struct pool *p, void *v, size_t want)
+{
+	size_t	size = pool_size(want);
+
+	*(void **)v = p->free[size / POOL_STEP];
+	p->free[size / POOL_STEP] = v;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	void	*b, *next;
+
+	for (b = p->blocks; b != NULL; b = next) {
+		next = *(void **)b;
+		munmap(b, POOL_BLOCK);
+	}
+	memset(p, 0, sizeof *p);
+}
+
 /* A new node under parent; NULL (and s->err says why) on failure. */
 static struct node *
 node_add(struct store *s, struct node *parent, const char *path,
@@ -219,7 +282,7 @@ node_add(struct store *s, struct node *parent, const char *path,
 	}
 	if (s->nnodes >= s->mask + 1 && table_grow(s) == -1)
 		return NULL;
-	if ((n = calloc(1, want)) == NULL) {
+	if ((n = pool_get(&s->pool, want)) == NULL) {
 		snprintf(s->err, sizeof s->err, "cannot allocate %zu bytes for %s",
 		    want, path);
 		return NULL;
@@ -280,7 +343,7 @@ node_remove(struct store *s, struct node *n)
 	s->nnodes--;
 	s->counts[n->kind]--;
 	s->shape = 1;
-	free(n);
+	pool_put(&s->pool, n, sizeof *n + strlen(n->path) + 1);
 }
 
 /* ---- opening beneath the root ---- */
@@ -900,6 +963,7 @@ store_free(struct store *s)
 		free(s->ans[i]);
 	free(s->ans);
 	free(s->nodenos.free);
+	pool_free(&s->pool);
 	free(s->table);
 	store_free_opts(s);
 	if (s->rootfd != -1)

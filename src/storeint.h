@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "blob.h"
+#include "path.h"
 #include "store.h"
 
 #define NWRITING	64		/* files tracked while being written */
@@ -20,6 +21,17 @@ struct numbers {
 	uint32_t	 next;
 	uint32_t	*free;
 	size_t		 nfree, cap;
+};
+
+/* Nodes, in blocks of their own: sizes in steps of POOL_STEP bytes. */
+#define POOL_STEP	16
+#define POOL_CLASSES	((sizeof(struct node) + PATH_MAX_LEN + 2) / POOL_STEP + 1)
+
+struct pool {
+	void		*blocks;	/* each starts with a pointer to the next */
+	char		*cur;		/* the rest of the newest block */
+	size_t		 left;
+	void		*free[POOL_CLASSES];	/* freed nodes, by size */
 };
 
 /* A file written to and not yet closed: its previous version is served. */
@@ -37,6 +49,7 @@ struct store {
 	size_t			 counts[4];
 	struct node		*top;		/* "/" */
 	struct search_index	*search;	/* opts.search: the pages' words */
+	struct pool		 pool;
 	struct numbers		 nodenos;
 	struct blob		***ans;		/* this process's cache slots: chunks */
 	size_t			 nans;		/* of ANS_CHUNK nodes' two, by node's no */

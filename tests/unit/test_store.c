@@ -502,6 +502,60 @@ test_recheck_catches_changes(void **state)
 	store_free(s);
 }
 
+/* Nodes removed and added again through re-checks: their memory is reused whole. */
+static void
+node_name(char *out, size_t outsz, int round, int i)
+{
+	/* names of many lengths: nodes of many sizes */
+	if (round == 0)
+		snprintf(out, outsz, "p%02d.gmi", i);
+	else
+		snprintf(out, outsz, "r%d-%0*d.gmi", round, i % 9 + 1, i);
+}
+
+static void
+test_nodes_reused(void **state)
+{
+	struct store	*s;
+	char		*dir, name[64], want[128], path[4096];
+	int		 round, i;
+
+	(void)state;
+	dir = unit_mkdtemp();
+	store_cache_budget(1 << 20);
+	for (i = 0; i < 40; i++) {
+		node_name(name, sizeof(name), 0, i);
+		unit_write_str(dir, name, "# First\n");
+	}
+	s = load(dir);
+	for (round = 1; round <= 3; round++) {
+		for (i = 0; i < 40; i += 2) {	/* the odd ones stay */
+			node_name(name, sizeof(name), round - 1, i);
+			unit_join(path, sizeof(path), dir, name);
+			assert_int_equal(unlink(path), 0);
+			node_name(name, sizeof(name), round, i);
+			snprintf(want, sizeof(want), "# Round %d, %d\n", round, i);
+			unit_write_str(dir, name, want);
+		}
+		recheck(s, dir);
+		for (i = 0; i < 40; i++) {
+			path[0] = '/';
+			node_name(path + 1, sizeof(path) - 1, round - 1, i);
+			if (i % 2 == 0)
+				assert_null(store_find(s, path));
+			node_name(path + 1, sizeof(path) - 1, i % 2 ? 0 : round, i);
+			if (i % 2)
+				snprintf(want, sizeof(want), "20 text/gemini\r\n# First\n");
+			else
+				snprintf(want, sizeof(want),
+				    "20 text/gemini\r\n# Round %d, %d\n", round, i);
+			assert_page(s, path, want);
+		}
+		assert_int_equal(store_count(s, NODE_PAGE), 40);
+	}
+	store_free(s);
+}
+
 /* A directory changed moments ago is read again next time, whatever its stamp says. */
 static void
 test_recent_stamp_not_trusted(void **state)
@@ -536,6 +590,7 @@ main(void)
 		cmocka_unit_test_teardown(test_answers_write_no_node, stamp_teardown),
 		cmocka_unit_test_teardown(test_recheck_catches_changes, stamp_teardown),
 		cmocka_unit_test_teardown(test_recent_stamp_not_trusted, stamp_teardown),
+		cmocka_unit_test_teardown(test_nodes_reused, stamp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
