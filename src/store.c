@@ -9,6 +9,7 @@
  * re-checks it on SIGHUP: nodes are compared by kind and stats, added,
  * updated or removed, and the answers that depend on them dropped.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -52,6 +53,7 @@ struct seen {
 	const struct node	**v;
 	size_t			  n, cap;
 	int			  failed;
+	size_t			  skipped;	/* entries served by no node */
 };
 
 /* Ancestors of the directory being scanned, to stop symlink loops. */
@@ -61,7 +63,12 @@ struct anc {
 	int		depth;
 };
 
+#define ANS_CHUNK	1024	/* nodes per chunk of a process's cache slots */
+#define POOL_BLOCK	(256 * 1024)
+
 static struct cache	cache = { NULL, NULL, 0, STORE_CACHE, 0 };
+
+int64_t		store_stamp_racy = 5 * (int64_t)1000000000;	/* see dir_stamp */
 
 static int	scan_dir(struct store *, struct node *, int, struct anc *);
 
@@ -110,6 +117,60 @@ store_cache_bytes(void)
 
 /* ---- nodes ---- */
 
+uint32_t
+store_number_take(struct numbers *nb)
+{
+	return nb->nfree > 0 ? nb->free[--nb->nfree] : nb->next++;
+}
+
+/* A number back for reuse (kept, if memory for that runs out). */
+void
+store_number_give(struct numbers *nb, uint32_t no)
+{
+	uint32_t	*v;
+	size_t		 cap;
+
+	if (nb->nfree == nb->cap) {
+		cap = nb->cap ? nb->cap * 2 : 64;
+		if ((v = reallocarray(nb->free, cap, sizeof *v)) == NULL)
+			return;
+		nb->free = v;
+		nb->cap = cap;
+	}
+	nb->free[nb->nfree++] = no;
+}
+
+/*
+ * A node's cache slot for a protocol, in this process's own table by the
+ * node's number: caching an answer writes to no node, so serving leaves the
+ * nodes' pages shared with the parent instead of copying them into every
+ * worker. Chunks never move (a cached blob points at its slot) and are made
+ * when first needed (make); NULL: none, or out of memory.
+ */
+static struct blob **
+answer_slot(struct store *s, const struct node *n, enum store_proto proto,
+    int make)
+{
+	struct blob	***v;
+	size_t		  c = n->no / ANS_CHUNK, cap;
+
+	if (c >= s->nans || s->ans[c] == NULL) {
+		if (!make)
+			return NULL;
+		if (c >= s->nans) {
+			cap = c * 2 + 4;
+			if ((v = reallocarray(s->ans, cap, sizeof *v)) == NULL)
+				return NULL;
+			memset(v + s->nans, 0, (cap - s->nans) * sizeof *v);
+			s->ans = v;
+			s->nans = cap;
+		}
+		if ((s->ans[c] = calloc(2 * ANS_CHUNK, sizeof *s->ans[c])) == NULL)
+			return NULL;
+	}
+	return &s->ans[c][n->no % ANS_CHUNK * 2 + proto];
+}
+
 struct node *
 store_lookup(const struct store *s, const char *path)
 {
@@ -145,6 +206,67 @@ table_grow(struct store *s)
 	return 0;
 }
 
+/*
+ * Nodes live in blocks of their own, apart from the heap that every other
+ * allocation churns through: a malloc in the parent (a reload's TLS
+ * contexts) or in a worker (a connection's buffers) that reused a freed
+ * chunk between nodes would copy that page out of the ones the processes
+ * share. A node's memory is only written when it is added or removed.
+ */
+static size_t
+pool_size(size_t want)
+{
+	return (want + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
+}
+
+static void *
+pool_get(struct pool *p, size_t want)
+{
+	size_t	 size = pool_size(want);
+	void	*v, **block;
+
+	if ((v = p->free[size / POOL_STEP]) != NULL) {
+		p->free[size / POOL_STEP] = *(void **)v;
+		memset(v, 0, size);
+		return v;
+	}
+	if (p->left < size) {
+		block = mmap(NULL, POOL_BLOCK, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (block == MAP_FAILED)
+			return NULL;
+		*block = p->blocks;
+		p->blocks = block;
+		p->cur = (char *)block + POOL_STEP;
+		p->left = POOL_BLOCK - POOL_STEP;
+	}
+	v = p->cur;		/* zero: fresh from mmap */
+	p->cur += size;
+	p->left -= size;
+	return v;
+}
+
+static void
+pool_put(struct pool *p, void *v, size_t want)
+{
+	size_t	size = pool_size(want);
+
+	*(void **)v = p->free[size / POOL_STEP];
+	p->free[size / POOL_STEP] = v;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	void	*b, *next;
+
+	for (b = p->blocks; b != NULL; b = next) {
+		next = *(void **)b;
+		munmap(b, POOL_BLOCK);
+	}
+	memset(p, 0, sizeof *p);
+}
+
 /* A new node under parent; NULL (and s->err says why) on failure. */
 static struct node *
 node_add(struct store *s, struct node *parent, const char *path,
@@ -160,14 +282,16 @@ node_add(struct store *s, struct node *parent, const char *path,
 	}
 	if (s->nnodes >= s->mask + 1 && table_grow(s) == -1)
 		return NULL;
-	if ((n = calloc(1, want)) == NULL) {
+	if ((n = pool_get(&s->pool, want)) == NULL) {
 		snprintf(s->err, sizeof s->err, "cannot allocate %zu bytes for %s",
 		    want, path);
 		return NULL;
 	}
 	memcpy(n->path, path, len + 1);
 	n->kind = kind;
-	n->wd = -1;
+	n->no = store_number_take(&s->nodenos);
+	if (kind == NODE_DIR)
+		store_watch_number(s, n);
 	n->hash = hash_path(path);
 	n->next = s->table[n->hash & s->mask];
 	s->table[n->hash & s->mask] = n;
@@ -182,10 +306,14 @@ node_add(struct store *s, struct node *parent, const char *path,
 }
 
 static void
-node_forget_answers(struct node *n)
+node_forget_answers(struct store *s, const struct node *n)
 {
-	cache_drop(&cache, &n->ans[0]);
-	cache_drop(&cache, &n->ans[1]);
+	struct blob	**slot;
+
+	if ((slot = answer_slot(s, n, STORE_GEMINI, 0)) != NULL)
+		cache_drop(&cache, slot);
+	if ((slot = answer_slot(s, n, STORE_GOPHER, 0)) != NULL)
+		cache_drop(&cache, slot);
 }
 
 /* Removes a node and everything beneath it. */
@@ -196,7 +324,7 @@ node_remove(struct store *s, struct node *n)
 
 	while (n->child != NULL)
 		node_remove(s, n->child);
-	node_forget_answers(n);
+	node_forget_answers(s, n);
 	if (s->search != NULL && n->kind != NODE_DIR)
 		search_remove(s->search, n->path);
 	for (pp = &s->table[n->hash & s->mask]; *pp != NULL; pp = &(*pp)->next)
@@ -211,10 +339,11 @@ node_remove(struct store *s, struct node *n)
 				break;
 			}
 	store_watch_forget(s, n);
+	store_number_give(&s->nodenos, n->no);
 	s->nnodes--;
 	s->counts[n->kind]--;
 	s->shape = 1;
-	free(n);
+	pool_put(&s->pool, n, sizeof *n + strlen(n->path) + 1);
 }
 
 /* ---- opening beneath the root ---- */
@@ -308,10 +437,17 @@ store_mtime(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+int64_t
+store_dir_stamp(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* A directory's stamp is its scan's to set (scan_dir): 0 until then. */
 static void
 node_set_stat(struct node *n, const struct stat *st)
 {
-	n->mtime = store_mtime(st);
+	n->mtime = S_ISDIR(st->st_mode) ? 0 : store_mtime(st);
 	n->ino = st->st_ino;
 	n->dev = st->st_dev;
 	n->size = st->st_size;
@@ -459,6 +595,19 @@ node_index(struct store *s, const struct node *n)
 	return r;
 }
 
+/* What an entry (path without a directory's slash) is served as; -1: not served. */
+static int
+entry_kind(const struct store *s, const char *path, const struct stat *st,
+    const struct anc *a)
+{
+	if (S_ISDIR(st->st_mode))
+		return dir_loops(a, st) ? -1 : NODE_DIR;  /* a symlink up the tree */
+	if (S_ISREG(st->st_mode))
+		return mime_is_gemtext(path) ? NODE_PAGE :
+		    (size_t)st->st_size > s->opts.large ? NODE_LARGE : NODE_FILE;
+	return -1;
+}
+
 /* One entry of a directory under scan: new, changed, or the same. */
 static int
 scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
@@ -467,9 +616,10 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 	char		 path[PATH_MAX_LEN + 2];
 	struct stat	 st;
 	struct node	*n;
-	enum node_kind	 kind;
-	int		 r;
+	int		 kind, r;
 
+	/* Until it has a node, the directory's stamp cannot vouch for it. */
+	sn->skipped++;
 	r = snprintf(path, sizeof path, "%s%s", dir->path, name);
 	if (r < 0 || (size_t)r >= sizeof path - 1)
 		return 0;
@@ -478,19 +628,14 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 			seen_add(sn, n);
 		return 0;
 	}
-	if (entry_stat(s, dfd, name, path, &st) == -1)
+	if (entry_stat(s, dfd, name, path, &st) == -1 ||
+	    (kind = entry_kind(s, path, &st, a)) == -1)
 		return 0;
-	if (S_ISDIR(st.st_mode)) {
-		if (dir_loops(a, &st))
-			return 0;	/* a symlink back up the tree */
+	sn->skipped--;
+	if (kind == NODE_DIR) {
 		path[r] = '/';
 		path[r + 1] = '\0';
-		kind = NODE_DIR;
-	} else if (S_ISREG(st.st_mode))
-		kind = mime_is_gemtext(path) ? NODE_PAGE :
-		    (size_t)st.st_size > s->opts.large ? NODE_LARGE : NODE_FILE;
-	else
-		return 0;
+	}
 	if ((n = store_lookup(s, path)) != NULL && n->kind == kind) {
 		seen_add(sn, n);
 		if (kind == NODE_DIR) {
@@ -501,7 +646,7 @@ scan_entry(struct store *s, struct node *dir, int dfd, const char *name,
 		if (stat_same(n, &st))
 			return 0;
 		node_set_stat(n, &st);
-		node_forget_answers(n);
+		node_forget_answers(s, n);
 		check_access(s, path, &st);
 		return node_index(s, n);
 	}
@@ -556,18 +701,77 @@ name_escape(const char *name, char *out, size_t outsz)
 }
 
 /*
+ * A directory's stamp, kept in its node's mtime: its ctime when it was
+ * read, which every change of its entries moves (and which, unlike its
+ * mtime, nobody sets back). NF_UNSURE, so that the next re-check reads it
+ * again, when the ctime is too recent to vouch for the entries read after
+ * it (one made in the same tick of a coarse file-system clock would leave
+ * it unchanged), or when an entry is served by no node (a symlink that
+ * does not resolve may start to without its directory changing). Written
+ * only when it changes.
+ */
+static void
+dir_stamp(struct node *dir, const struct stat *st, const struct seen *sn)
+{
+	struct timespec	now;
+	int64_t		c = st != NULL ? store_dir_stamp(st) : 0;
+	unsigned char	unsure = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (st == NULL || sn->skipped > 0 || sn->failed ||
+	    c > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - store_stamp_racy)
+		unsure = NF_UNSURE;
+	if (dir->mtime != c)
+		dir->mtime = c;
+	if ((dir->flags & NF_UNSURE) != unsure)
+		dir->flags ^= NF_UNSURE;
+}
+
+/*
+ * A re-check of a directory whose stamp holds: its entries are those its
+ * nodes have, so each is only asked for its stats again (a file's content
+ * changes no directory). 1: all as they were, and the subdirectories
+ * re-checked; 0: something changed, so read the directory; -1: out of memory.
+ */
+static int
+scan_known(struct store *s, struct node *dir, int dfd, struct anc *a)
+{
+	char		 path[PATH_MAX_LEN + 2];
+	struct stat	 st;
+	struct node	*c;
+	size_t		 dl = strlen(dir->path), len;
+
+	for (c = dir->child; c != NULL; c = c->sibling) {
+		len = strlcpy(path, c->path, sizeof path);
+		if (c->kind == NODE_DIR)
+			path[len - 1] = '\0';
+		/* The same stats keep a file's kind: it hangs on name and size. */
+		if (entry_stat(s, dfd, path + dl, path, &st) == -1 ||
+		    (c->kind == NODE_DIR ? !S_ISDIR(st.st_mode) ||
+		    c->ino != (uint64_t)st.st_ino || c->dev != (uint64_t)st.st_dev :
+		    !S_ISREG(st.st_mode) || !stat_same(c, &st)))
+			return 0;
+	}
+	for (c = dir->child; c != NULL; c = c->sibling)
+		if (c->kind == NODE_DIR && scan_subdir(s, c, a) == -1)
+			return -1;
+	return 1;
+}
+
+/*
  * Scans a directory's entries against its nodes. full: also every
- * subdirectory (new ones always are). -1 only when memory ran out.
+ * subdirectory (new ones always are), and a directory whose stamp holds is
+ * not read again. -1 only when memory ran out.
  */
 static int
 scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 {
-	struct seen	 sn = { NULL, 0, 0, 0 };
+	struct seen	 sn = { NULL, 0, 0, 0, 0 };
 	struct dirent	*e;
 	struct stat	 st;
 	DIR		*d;
 	char		 esc[4 * NAME_MAX + 1];
-	int		 fd, r = 0;
+	int		 fd, statted, r = 0;
 
 	if ((fd = open_beneath(s, store_relpath(dir->path), O_RDONLY | O_DIRECTORY)) == -1 ||
 	    (d = fdopendir(fd)) == NULL) {
@@ -577,8 +781,16 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 			log_warnx("skipping %s: %s", dir->path, strerror(errno));
 		return 0;
 	}
-	if (fstat(fd, &st) == 0 && dir->mtime != store_mtime(&st))
-		dir->mtime = store_mtime(&st);
+	if ((statted = fstat(fd, &st) == 0) && full && !(dir->flags & NF_UNSURE) &&
+	    dir->mtime != 0 && s->nwriting == 0 && store_dir_stamp(&st) == dir->mtime)
+		r = scan_known(s, dir, fd, a);
+	if (r != 0) {
+		closedir(d);
+		if (r == -1)
+			return -1;
+		dir_listing(s, dir);
+		return 0;
+	}
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -598,6 +810,7 @@ scan_dir(struct store *s, struct node *dir, int full, struct anc *a)
 	free(sn.v);
 	if (r == -1)
 		return -1;
+	dir_stamp(dir, statted ? &st : NULL, &sn);
 	dir_listing(s, dir);
 	return 0;
 }
@@ -744,6 +957,13 @@ store_free(struct store *s)
 	for (i = 0; i < (size_t)s->nwriting; i++)
 		free(s->writing[i].path);
 	free(s->bywd);
+	free(s->wdof);
+	free(s->dirnos.free);
+	for (i = 0; i < s->nans; i++)
+		free(s->ans[i]);
+	free(s->ans);
+	free(s->nodenos.free);
+	pool_free(&s->pool);
 	free(s->table);
 	store_free_opts(s);
 	if (s->rootfd != -1)
@@ -1088,8 +1308,7 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		answer_set(a, gem.blob, gem.blob->off);
 		return 0;
 	}
-	slot = &n->ans[proto];
-	if (*slot != NULL) {
+	if ((slot = answer_slot(s, n, proto, 0)) != NULL && *slot != NULL) {
 		cache_touch(&cache, *slot);
 		blob_ref(*slot);
 		answer_set(a, *slot, 0);
@@ -1117,7 +1336,8 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		return r;
 	if (b == NULL)
 		return -1;
-	(void)cache_put(&cache, slot, b);
+	if ((slot = answer_slot(s, n, proto, 1)) != NULL)
+		(void)cache_put(&cache, slot, b);	/* else served, not kept */
 	answer_set(a, b, 0);
 	return 0;
 }

@@ -36,13 +36,14 @@ struct node {
 	struct node	*parent;
 	struct node	*child;		/* directories: first child */
 	struct node	*sibling;
-	struct blob	*ans[2];	/* cached answers, by enum store_proto */
-	int64_t		 mtime;		/* ns, for change detection */
+	int64_t		 mtime;		/* ns, for change detection (a directory's: */
+					/* its stamp, store.c's dir_stamp) */
 	uint64_t	 ino;
 	uint64_t	 dev;
 	off_t		 size;
 	uint32_t	 hash;
-	int		 wd;		/* directories: inotify watch, or -1 */
+	uint32_t	 no;		/* index of its cached answers in each process */
+	uint32_t	 dirno;		/* directories: index of its watch in each process */
 	unsigned char	 kind;		/* enum node_kind */
 	char		 gopher_type;	/* item type this node is served as */
 	unsigned char	 unlisted;	/* a directory whose listing is off */

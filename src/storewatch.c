@@ -31,8 +31,6 @@
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
 	IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
-#define NF_DIRTY	0x02		/* queued for a rescan */
-
 static int
 writing_find(const struct store *s, const char *path)
 {
@@ -81,14 +79,52 @@ watch_leave(int cwd)
 	}
 }
 
+/*
+ * A directory's number, set once when its node is made. Each process keeps
+ * the watch of every directory in its own array by that number, so adding
+ * watches (as every forked worker does for the whole tree) writes to no
+ * node: the pages of nodes stay shared with the parent instead of being
+ * copied into every worker.
+ */
+void
+store_watch_number(struct store *s, struct node *n)
+{
+	n->dirno = store_number_take(&s->dirnos);
+}
+
+static int
+watch_of(const struct store *s, const struct node *n)
+{
+	return n->dirno < s->nwdof ? s->wdof[n->dirno] : -1;
+}
+
+/* Room in this process's table for a directory's watch. */
+static int
+wdof_fit(struct store *s, uint32_t dirno)
+{
+	int	*v;
+	size_t	 cap, i;
+
+	if (dirno < s->nwdof)
+		return 0;
+	cap = (size_t)dirno * 2 + 16;
+	if ((v = reallocarray(s->wdof, cap, sizeof *v)) == NULL)
+		return -1;
+	for (i = s->nwdof; i < cap; i++)
+		v[i] = -1;
+	s->wdof = v;
+	s->nwdof = cap;
+	return 0;
+}
+
 void
 store_watch_add(struct store *s, struct node *n)
 {
-	struct node	**v;
-	size_t		 cap;
-	int		 wd, cwd;
+	struct node	**v, *prev;
+	size_t		  cap;
+	int		  wd, cwd;
 
-	if (s->ifd == -1)
+	if (s->ifd == -1 || wdof_fit(s, n->dirno) == -1)
 		return;
 	cwd = watch_enter(s);
 	wd = inotify_add_watch(s->ifd, store_relpath(n->path), WATCH_MASK);
@@ -112,21 +148,28 @@ store_watch_add(struct store *s, struct node *n)
 		s->bywd = v;
 		s->nwd = cap;
 	}
-	if (s->bywd[wd] != NULL && s->bywd[wd] != n)
-		s->bywd[wd]->wd = -1;	/* the same directory, by a new name */
+	if ((prev = s->bywd[wd]) != NULL && prev != n)
+		s->wdof[prev->dirno] = -1;	/* the same directory, by a new name */
 	s->bywd[wd] = n;
-	n->wd = wd;
+	s->wdof[n->dirno] = wd;
 }
 
 /* A node going away: its watch, unless a renamed directory holds it now. */
 void
 store_watch_forget(struct store *s, struct node *n)
 {
-	if (n->wd >= 0 && (size_t)n->wd < s->nwd && s->bywd[n->wd] == n) {
+	int	wd;
+
+	if (n->kind != NODE_DIR)
+		return;
+	if ((wd = watch_of(s, n)) >= 0 && (size_t)wd < s->nwd && s->bywd[wd] == n) {
 		if (s->ifd != -1)
-			inotify_rm_watch(s->ifd, n->wd);
-		s->bywd[n->wd] = NULL;
+			inotify_rm_watch(s->ifd, wd);
+		s->bywd[wd] = NULL;
 	}
+	if (n->dirno < s->nwdof)
+		s->wdof[n->dirno] = -1;
+	store_number_give(&s->dirnos, n->dirno);
 }
 
 static void
@@ -162,20 +205,17 @@ due:
 }
 
 static void
-mark_tree(struct node *n, struct store *s, int reset)
+mark_tree(struct node *n, struct store *s)
 {
 	struct node	*c;
 
-	if (reset)
-		n->wd = -1;
-	else
-		store_watch_add(s, n);
+	store_watch_add(s, n);
 	for (c = n->child; c != NULL; c = c->sibling)
 		if (c->kind == NODE_DIR)
-			mark_tree(c, s, reset);
+			mark_tree(c, s);
 }
 
-/* Catches what changed before the watches were in place: a directory's mtime. */
+/* Catches what changed before the watches were in place: a directory's stamp. */
 static void
 check_dirs(struct store *s, struct node *n)
 {
@@ -183,7 +223,7 @@ check_dirs(struct store *s, struct node *n)
 	struct node	*c;
 
 	if (fstatat(s->rootfd, store_relpath(n->path), &st, 0) == 0 &&
-	    store_mtime(&st) != n->mtime)
+	    store_dir_stamp(&st) != n->mtime)
 		mark_dirty(s, n);
 	for (c = n->child; c != NULL; c = c->sibling)
 		if (c->kind == NODE_DIR)
@@ -202,13 +242,15 @@ store_watch(struct store *s)
 	free(s->bywd);
 	s->bywd = NULL;
 	s->nwd = 0;
-	mark_tree(s->top, s, 1);
+	free(s->wdof);
+	s->wdof = NULL;
+	s->nwdof = 0;
 	if ((s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		log_warnx("inotify: %s; content changes are seen on SIGHUP",
 		    strerror(errno));
 		return -1;
 	}
-	mark_tree(s->top, s, 0);
+	mark_tree(s->top, s);
 	check_dirs(s, s->top);
 	return 0;
 }

@@ -192,15 +192,51 @@ cmp -s "$TMP/big.got" "$TMP/big.old"
 expect_eq "the slow reader got the first version whole" 0 $?
 within "a new request gets the second version" "$(pport /big.txt 'SECOND VERSION')"
 
+# ---- a change no watch reports: a symlink's target appears in another
+# directory. Only that directory is rescanned, so the symlink stays unserved
+# until a SIGHUP re-checks the tree (its directory, holding an entry that
+# did not resolve, is read again however old its ctime).
+mkdir "$TREE/links" && ln -s ../later2/target.gmi "$TREE/links/soon.gmi"
+sleep 0.5
+mkdir "$TREE/later2" && printf '# Target appeared\n' >"$TREE/later2/target.gmi"
+within "a symlink's target appears: served at its own path" \
+    "$(gport /later2/target.gmi 'Target appeared')"
+sleep 0.5
+expect_match "no watch saw the symlink's directory change: still 51" '^51 ' \
+    "$(gem_req "$(gem_url /links/soon.gmi)" | head -1)"
+
 # ---- after SIGHUP the store still updates (it was taken over, not reloaded)
 kill -HUP "$SRV_PID"
 wait_for_line "$SRV_LOG" "reloaded" 5
+within "SIGHUP catches what no watch reported: the symlink is served" \
+    "$(gport /links/soon.gmi 'Target appeared')"
+every_worker /links/soon.gmi "Target appeared" "every new worker serves it"
 printf '# After the reload\n' >"$TREE/after.gmi"
 within "after SIGHUP a new page is served" "$(gport /after.gmi 'After the reload')"
 within "after SIGHUP over Gopher" "$(pport /after.gmi 'iAfter the reload')"
 every_worker /after.gmi "After the reload" "both new workers serve it"
 expect_contains "still serving the edit made before the reload" "Edited in place" \
     "$(gem_req "$(gem_url /page.gmi)")"
+
+# ---- a SIGHUP that finds nothing changed: every answer as it was
+answers() {
+	local p
+	for p in / /page.gmi /linker.gmi /plain/ /thing/ /d2/ /d2/x.gmi \
+	    /links/soon.gmi /after.gmi; do
+		gem_req "$(gem_url "$p")"
+		goph_sel "$p"
+	done
+}
+sleep 1
+answers >"$TMP/answers.before"
+kill -HUP "$SRV_PID"
+wait_for_line "$SRV_LOG" "generation 2" 5
+sleep 1
+answers >"$TMP/answers.after"
+cmp -s "$TMP/answers.before" "$TMP/answers.after"
+expect_eq "a SIGHUP with nothing changed: both protocols answer byte for byte as before" 0 $?
+expect_contains "(and those answers are pages, not errors)" "Target appeared" \
+    "$(cat "$TMP/answers.after")"
 kill -0 "$SRV_PID" 2>/dev/null
 expect_eq "the server is still alive" 0 $?
 stop_tulpar "$SRV_PID" >/dev/null
