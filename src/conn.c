@@ -31,7 +31,6 @@
 #include "blob.h"
 #include "compat.h"
 #include "conn.h"
-#include "listen.h"
 #include "log.h"
 #include "proxy.h"
 #include "ratelimit.h"
@@ -709,7 +708,6 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c = arg;
 
 	(void)fd;
-	listener_step();
 	if ((what & EV_TIMEOUT) && c->state == CONN_BODY) {
 		conn_body_end(c, BODY_SHORT);	/* the deadline: say so */
 		return;

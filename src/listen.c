@@ -24,19 +24,7 @@
 #include "listen.h"
 
 #define LISTEN_BACKLOG	511
-#define ACCEPT_BURST	16
-
-/*
- * Events get the middle priority by default; accepting gets the lowest,
- * so a burst of accepts never comes between the steps of connections
- * already being served. Otherwise a flood of connections, each turned
- * away at accept, would hold up every round trip of everyone else. So
- * that a server kept busy without a pause still takes new connections,
- * an accept pass also runs after every ACCEPT_STARVE steps served.
- */
-#define PRIO_LEVELS	3
-#define PRIO_ACCEPT	2
-#define ACCEPT_STARVE	64
+#define ACCEPT_BURST	64
 
 struct listener {
 	int			 fd;
@@ -44,11 +32,7 @@ struct listener {
 	struct event		*pause;
 	listen_accept_fn	 fn;
 	void			*arg;
-	struct listener		*next;
 };
-
-static struct listener	*listeners;
-static unsigned		 steps;		/* served since the last accept pass */
 
 static int
 parse_port(const char *s, int *port)
@@ -239,7 +223,6 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 	int			 fd, i;
 
 	(void)what;
-	steps = 0;
 	for (i = 0; i < ACCEPT_BURST; i++) {
 		slen = sizeof ss;
 		fd = accept4(lfd, (struct sockaddr *)&ss, &slen,
@@ -258,25 +241,6 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-int
-listener_priorities(struct event_base *base)
-{
-	return event_base_priority_init(base, PRIO_LEVELS);
-}
-
-void
-listener_step(void)
-{
-	struct listener	*l;
-
-	if (++steps < ACCEPT_STARVE)
-		return;
-	for (l = listeners; l != NULL; l = l->next)
-		if (event_pending(l->ev, EV_READ, NULL))	/* not paused */
-			listener_accept(l->fd, EV_READ, l);
-	steps = 0;
-}
-
 struct listener *
 listener_new(struct event_base *base, int fd, listen_accept_fn fn, void *arg)
 {
@@ -289,29 +253,18 @@ listener_new(struct event_base *base, int fd, listen_accept_fn fn, void *arg)
 	l->arg = arg;
 	l->ev = event_new(base, fd, EV_READ | EV_PERSIST, listener_accept, l);
 	l->pause = evtimer_new(base, listener_resume, l);
-	if (l->ev == NULL || l->pause == NULL ||
-	    event_priority_set(l->ev, PRIO_ACCEPT) == -1 ||
-	    event_add(l->ev, NULL) == -1) {
+	if (l->ev == NULL || l->pause == NULL || event_add(l->ev, NULL) == -1) {
 		listener_free(l);
 		return NULL;
 	}
-	l->next = listeners;
-	listeners = l;
 	return l;
 }
 
 void
 listener_free(struct listener *l)
 {
-	struct listener	**pl;
-
 	if (l == NULL)
 		return;
-	for (pl = &listeners; *pl != NULL; pl = &(*pl)->next)
-		if (*pl == l) {
-			*pl = l->next;
-			break;
-		}
 	if (l->ev != NULL)
 		event_free(l->ev);
 	if (l->pause != NULL)

@@ -26,15 +26,6 @@ int	listen_open(const struct listen_addr *, int, char *, size_t);
 
 typedef void (*listen_accept_fn)(int, const struct sockaddr *, socklen_t, void *);
 
-/*
- * Sets up the event loop's priorities, before any event is added: new
- * connections are accepted only when no accepted one is ready to go on.
- */
-int		 listener_priorities(struct event_base *);
-
-/* A connection took a step: past a bound, accepting may not wait longer. */
-void		 listener_step(void);
-
 struct listener;
 struct listener	*listener_new(struct event_base *, int, listen_accept_fn, void *);
 void		 listener_free(struct listener *);

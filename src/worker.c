@@ -185,8 +185,7 @@ worker_run(const struct state *st, const struct lspec *ls, const int *fds,
 	struct event		*sigterm, *sigint, *sigusr2;
 	int			 i;
 
-	if ((base = event_base_new()) == NULL ||
-	    listener_priorities(base) == -1)
+	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	conn_setup(base, lim);
 	ratelimit_setup(st);

@@ -1,14 +1,5 @@
-/*
- * Unit tests for src/listen.c: listen_parse and listen_format, and the
- * accept loop's place among the events on loopback sockets.
- */
+/* Unit tests for src/listen.c: listen_parse and listen_format (no sockets). */
 #include "unit.h"
-
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <event2/event.h>
 
 #include "listen.h"
 
@@ -190,128 +181,6 @@ test_roundtrip(void **state)
 	roundtrip_at("[::1]:1965", "[::1]:1965", __FILE__, __LINE__);
 }
 
-/* ---------------------------------------------------- accepting, on loopback */
-
-struct busy {
-	struct event_base	*base;
-	int	 steps;		/* callbacks run */
-	int	 tell;		/* call listener_step() as connections do */
-	int	 accepted;	/* connections accepted */
-	int	 at;		/* steps when the first was accepted */
-};
-
-static void
-on_accepted(int fd, const struct sockaddr *sa, socklen_t slen, void *arg)
-{
-	struct busy	*b = arg;
-
-	(void)sa;
-	(void)slen;
-	close(fd);
-	if (b->accepted++ == 0)
-		b->at = b->steps;
-}
-
-/* A connection that always has something to read: the server never idles. */
-static void
-on_busy(evutil_socket_t fd, short what, void *arg)
-{
-	struct busy	*b = arg;
-
-	(void)fd;
-	(void)what;
-	b->steps++;
-	if (b->tell)
-		listener_step();
-	event_base_loopbreak(b->base);	/* one step a round */
-}
-
-/*
- * One listener on 127.0.0.1, one client connected to it, and (when busy)
- * an always-readable socket at the default priority; runs the loop up to
- * `rounds` times or until the client is accepted.
- */
-static void
-accept_run(struct busy *b, int busy, int rounds)
-{
-	struct listen_addr	 la = { "127.0.0.1", 0 };
-	struct sockaddr_in	 sin;
-	socklen_t		 slen = sizeof sin;
-	struct event_base	*base;
-	struct event		*ev = NULL;
-	struct listener		*l;
-	char			 err[256];
-	int			 lfd, cfd, sp[2], i;
-
-	assert_non_null(base = event_base_new());
-	assert_int_equal(listener_priorities(base), 0);
-	b->base = base;
-	lfd = listen_open(&la, 0, err, sizeof err);
-	if (lfd == -1)
-		fail_msg("listen_open: %s", err);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
-	assert_non_null(l = listener_new(base, lfd, on_accepted, b));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
-	assert_int_equal(write(sp[1], "x", 1), 1);
-	if (busy) {
-		ev = event_new(base, sp[0], EV_READ | EV_PERSIST, on_busy, b);
-		assert_non_null(ev);
-		assert_int_equal(event_add(ev, NULL), 0);
-		for (i = 0; i < 3; i++)		/* busy before anyone knocks */
-			event_base_loop(base, EVLOOP_ONCE);
-	}
-	assert_true((cfd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&sin, sizeof sin), 0);
-	for (i = 0; i < rounds && b->accepted == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE);
-	close(cfd);
-	if (ev != NULL)
-		event_free(ev);
-	close(sp[0]);
-	close(sp[1]);
-	listener_free(l);
-	event_base_free(base);
-}
-
-static void
-test_accept_idle(void **state)
-{
-	struct busy	b = { 0 };
-
-	(void)state;
-	accept_run(&b, 0, 10);
-	assert_int_equal(b.accepted, 1);
-}
-
-/* Accepting waits while connections being served have work ready... */
-static void
-test_accept_yields(void **state)
-{
-	struct busy	b = { 0 };
-
-	(void)state;
-	accept_run(&b, 1, 500);
-	if (b.accepted != 0)
-		fail_msg("accepted after %d steps of a busy connection, want "
-		    "the busy one served first", b.at);
-	assert_true(b.steps >= 500);
-}
-
-/* ...but never for long: every so many steps an accept pass runs anyway. */
-static void
-test_accept_not_starved(void **state)
-{
-	struct busy	b = { 0 };
-
-	(void)state;
-	b.tell = 1;
-	accept_run(&b, 1, 500);
-	if (b.accepted != 1)
-		fail_msg("not accepted after %d steps of a busy connection",
-		    b.steps);
-	assert_true(b.at > 3 && b.at <= 3 + 64);
-}
-
 int
 main(void)
 {
@@ -324,9 +193,6 @@ main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_small_buffer),
 		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_accept_idle),
-		cmocka_unit_test(test_accept_yields),
-		cmocka_unit_test(test_accept_not_starved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
