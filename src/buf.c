@@ -83,6 +83,14 @@ buf_take(struct buf *b, size_t *len)
 }
 
 void
+buf_reset(struct buf *b, size_t keep)
+{
+	if (b->failed || b->cap > keep)
+		buf_free(b);
+	b->len = 0;
+}
+
+void
 buf_free(struct buf *b)
 {
 	free(b->data);

@@ -1161,7 +1161,24 @@ listing(const struct store *s, const struct node *dir, struct buf *b)
 	free(v);
 }
 
-/* A buf's bytes as an exactly sized blob. */
+/*
+ * Menus and listings are rendered into one buffer kept for the next, then
+ * copied into an exactly sized blob: a growing buffer freed beside every
+ * cached answer would leave the heap full of holes that cached answers
+ * never fit (28 MB of them beside a full 64 MB cache at 100 000 pages).
+ */
+#define SCRATCH_KEEP	(64 * 1024)
+
+static struct buf	scratch;
+
+static struct buf *
+scratch_buf(void)
+{
+	buf_reset(&scratch, SCRATCH_KEEP);
+	return &scratch;
+}
+
+/* The scratch buffer's bytes as an exactly sized blob. */
 static struct blob *
 blob_of(struct buf *b, size_t off, int dependent)
 {
@@ -1172,7 +1189,7 @@ blob_of(struct buf *b, size_t off, int dependent)
 		bl->off = off;
 		bl->dependent = dependent;
 	}
-	buf_free(b);
+	buf_reset(b, SCRATCH_KEEP);
 	return bl;
 }
 
@@ -1255,17 +1272,16 @@ menu_add_search(const struct store *s, struct buf *b)
 static struct blob *
 render_menu(struct store *s, const struct node *n, const struct blob *gem)
 {
-	struct buf	 b;
+	struct buf	*b = scratch_buf();
 	char		 dir[PATH_MAX_LEN + 2], *slash;
 
 	strlcpy(dir, n->path, sizeof dir);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[1] = '\0';
-	buf_init(&b);
-	store_menu(s, dir, gem->data + gem->off, gem->len - gem->off, &b);
+	store_menu(s, dir, gem->data + gem->off, gem->len - gem->off, b);
 	if (n == s->top || strcmp(n->path, "/index.gmi") == 0)
-		menu_add_search(s, &b);		/* the root menu */
-	return blob_of(&b, 0, 1);
+		menu_add_search(s, b);		/* the root menu */
+	return blob_of(b, 0, 1);
 }
 
 /* A directory answers with its index.gmi when it has one. */
@@ -1298,7 +1314,7 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 	struct node	*n = answering(s, cn);
 	struct blob	*b = NULL, **slot;
 	struct answer	 gem;
-	struct buf	 lb;
+	struct buf	*lb;
 	int		 r;
 
 	/* Other files over Gopher: their bytes past the Gemini status line. */
@@ -1320,9 +1336,9 @@ store_answer(struct store *s, const struct node *cn, enum store_proto proto,
 		b = render_menu(s, n, gem.blob);
 		blob_unref(gem.blob);
 	} else if (n->kind == NODE_DIR) {
-		buf_init(&lb);
-		listing(s, n, &lb);
-		b = blob_of(&lb, 0, 1);
+		lb = scratch_buf();
+		listing(s, n, lb);
+		b = blob_of(lb, 0, 1);
 		if (b != NULL)
 			b->off = (const char *)memchr(b->data, '\n',
 			    b->len) - b->data + 1;

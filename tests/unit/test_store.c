@@ -1,6 +1,8 @@
 /* Unit tests for src/blob.c (the answer cache) and src/store.c's answers. */
 #include "unit.h"
 
+#include <malloc.h>
+
 #include "blob.h"
 #include "store.h"
 #include "storeint.h"
@@ -190,6 +192,56 @@ test_file_shares_one_buffer(void **state)
 	blob_unref(g.blob);
 	blob_unref(p.blob);
 	store_free(s);
+}
+
+/*
+ * Gopher menus rendered one after another beside a full cache: what the
+ * heap holds free (holes between cached answers) stays small, rather than
+ * growing with every render's growing buffer freed between answers.
+ */
+static void
+test_menus_leave_no_holes(void **state)
+{
+#ifdef __GLIBC__
+	struct store		*s;
+	const struct node	*n;
+	struct answer		 a;
+	struct mallinfo2	 mi;
+	char			*dir, name[32], path[40], body[2400];
+	size_t			 budget = 4 << 20, i, k;
+
+	(void)state;
+	dir = unit_mkdtemp();
+	for (i = 0; i < 6000; i++) {
+		k = (size_t)snprintf(body, sizeof body, "# Page %zu\n=> p%04zu.gmi next\n",
+		    i, (i + 1) % 6000);
+		while (k + 40 < sizeof body - 200 + (i % 7) * 25)
+			k += (size_t)snprintf(body + k, sizeof body - k,
+			    "words of page %zu, line %zu\n", i, k);
+		snprintf(name, sizeof name, "p%04zu.gmi", i);
+		unit_write_str(dir, name, body);
+	}
+	store_cache_budget(budget);
+	s = load(dir);
+	for (i = 0; i < 6000; i++) {
+		snprintf(path, sizeof path, "/p%04zu.gmi", i);
+		assert_non_null(n = store_find(s, path));
+		assert_int_equal(store_answer(s, n, STORE_GOPHER, &a), 0);
+		blob_unref(a.blob);
+	}
+	mi = mallinfo2();
+	print_message("cache %zu bytes; heap %zu in use, %zu free\n",
+	    store_cache_bytes(), mi.uordblks, mi.fordblks);
+	assert_true(store_cache_bytes() > budget / 2);
+	if (mi.fordblks > budget / 8)
+		fail_msg("%zu bytes free in the heap beside a %zu-byte cache",
+		    mi.fordblks, budget);
+	store_free(s);
+
+#else
+	(void)state;
+	skip();
+#endif
 }
 
 static void
@@ -591,6 +643,7 @@ main(void)
 		cmocka_unit_test_teardown(test_recheck_catches_changes, stamp_teardown),
 		cmocka_unit_test_teardown(test_recent_stamp_not_trusted, stamp_teardown),
 		cmocka_unit_test_teardown(test_nodes_reused, stamp_teardown),
+		cmocka_unit_test_teardown(test_menus_leave_no_holes, unit_tmp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
