@@ -350,6 +350,11 @@ class Trees:
             log("%s: %s %.0f us/req cached, %.0f uncached" % (
                 name, proto, m[proto + "_cached"]["us_per_req"],
                 m[proto + "_uncached"]["us_per_req"]))
+        # The cache filled by the uncached runs: memory as it stays.
+        m["pss_served"] = B.pss_kib(t.pid)
+        m["served"] = sum(m[p + "_uncached"]["ok"] for p in ("gemini", "gopher"))
+        log("%s: PSS %.1f MiB after serving %d requests" % (
+            name, m["pss_served"] / MIB, m["served"]))
         m["gap"] = self.sighup_gap(t, page)
         log("%s: SIGHUP under load: %s" % (name, json.dumps(m["gap"])))
         cost = {p: m[p + "_cached"]["us_per_req"] for p in ("gemini", "gopher")}
@@ -412,6 +417,11 @@ def report_tree(t, m):
     if mo:
         t.add(n + " PSS after start", "molly-brown", "%.1f MiB" %
               (mo["pss"] / MIB))
+    t.add(n + " PSS after serving", "tulpar", "%.1f MiB" %
+          (m["pss_served"] / MIB), "", "<= 100 MiB" if big else
+          "(information)", m["pss_served"] <= 100 * 1024 if big else None,
+          notes="after the uncached runs (%d requests over the %d pages in "
+          "turn), default cache_size" % (m["served"], m["pages"]))
     h = m["hup"]
     grow = h["after"] / max(m["pss_start"], 1)
     t.add(n + " PSS after SIGHUP", "tulpar", "%.1f MiB" % (h["after"] / MIB),
