@@ -35,6 +35,7 @@
 #include <unistr.h>
 
 #include "gemtext.h"
+#include "hash.h"
 #include "search.h"
 #include "url.h"
 
@@ -107,16 +108,6 @@ struct word {
 	char		 folded[SEARCH_WORD_MAX + 1];
 	size_t		 flen;
 };
-
-static uint32_t
-hash_str(const char *s)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 static int
 word_char(ucs4_t c)

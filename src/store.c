@@ -31,6 +31,7 @@
 #include "buf.h"
 #include "compat.h"
 #include "gophermap.h"
+#include "hash.h"
 #include "log.h"
 #include "mime.h"
 #include "path.h"
@@ -79,16 +80,6 @@ store_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint32_t
-hash_path(const char *s)
-{
-	uint32_t	h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
 }
 
 const char *
@@ -175,7 +166,7 @@ struct node *
 store_lookup(const struct store *s, const char *path)
 {
 	struct node	*n;
-	uint32_t	 h = hash_path(path);
+	uint32_t	 h = hash_str(path);
 
 	for (n = s->table[h & s->mask]; n != NULL; n = n->next)
 		if (n->hash == h && strcmp(n->path, path) == 0)
@@ -292,7 +283,7 @@ node_add(struct store *s, struct node *parent, const char *path,
 	n->no = store_number_take(&s->nodenos);
 	if (kind == NODE_DIR)
 		store_watch_number(s, n);
-	n->hash = hash_path(path);
+	n->hash = hash_str(path);
 	n->next = s->table[n->hash & s->mask];
 	s->table[n->hash & s->mask] = n;
 	if ((n->parent = parent) != NULL) {

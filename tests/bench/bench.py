@@ -581,6 +581,20 @@ class Table:
         for r in self.rows:
             print(line(r))
 
+    def report(self, title, notes=()):
+        """The table under its title, then the count of targets met; 1 when
+        one is missed and BENCH_STRICT=1 (what the BENCH_ONLY suites exit
+        with)."""
+        print()
+        print(title + ", server on CPU %s, loadgen on CPU %s" % (
+            os.environ.get("BENCH_SERVER_CPU", "0"),
+            os.environ.get("BENCH_CLIENT_CPU", "1")))
+        self.print()
+        for n in notes:
+            print("note: " + n)
+        print("%d targets met, %d missed" % (self.passed, self.failed))
+        return 1 if self.failed and os.environ.get("BENCH_STRICT") == "1" else 0
+
 
 THROUGHPUT_TARGETS = {"gemini-full": (0.75, "<= 0.75x ref"),
                       "gemini-resume": (0.6, "<= 0.6x ref full"),
@@ -742,15 +756,8 @@ def report(b, res, mem, hold, extra=(), rate=None, adders=()):
         add_rows(t)
     if rate is not None:
         ratebench.report(t, sys.modules[__name__], rate)
-    print()
-    print("tulpar benchmark: %d rounds x %gs, concurrency %d, server on CPU "
-          "%s, loadgen on CPU %s" % (ROUNDS, SECONDS, CONC,
-                                     os.environ.get("BENCH_SERVER_CPU", "0"),
-                                     os.environ.get("BENCH_CLIENT_CPU", "1")))
-    t.print()
-    for n in b.notes:
-        print("note: " + n)
-    print("%d targets met, %d missed" % (t.passed, t.failed))
+    t.report("tulpar benchmark: %d rounds x %gs, concurrency %d" %
+             (ROUNDS, SECONDS, CONC), b.notes)
     return t.failed
 
 

@@ -220,13 +220,8 @@ def main():
         add = measure(b, bench.ROUNDS, bench.SECONDS)
         table = bench.Table()
         add(table)
-        print()
-        print("tulpar programs: %d rounds x %gs, server on CPU %s, loadgen on "
-              "CPU %s" % (bench.ROUNDS, bench.SECONDS,
-                          os.environ.get("BENCH_SERVER_CPU", "0"),
-                          os.environ.get("BENCH_CLIENT_CPU", "1")))
-        table.print()
-        print("%d targets met, %d missed" % (table.passed, table.failed))
+        table.report("tulpar programs: %d rounds x %gs" % (bench.ROUNDS,
+                                                            bench.SECONDS))
     finally:
         bench.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)

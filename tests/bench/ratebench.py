@@ -188,11 +188,5 @@ def only(b, bm):
     rate = measure(b, bm, bm.ROUNDS, bm.SECONDS)
     table = bm.Table()
     report(table, bm, rate)
-    print()
-    print("tulpar rate-limit benchmark: %d rounds x %gs, server on CPU %s, "
-          "loadgen on CPU %s" % (bm.ROUNDS, bm.SECONDS,
-                                 os.environ.get("BENCH_SERVER_CPU", "0"),
-                                 os.environ.get("BENCH_CLIENT_CPU", "1")))
-    table.print()
-    print("%d targets met, %d missed" % (table.passed, table.failed))
-    return 1 if table.failed and os.environ.get("BENCH_STRICT") == "1" else 0
+    return table.report("tulpar rate-limit benchmark: %d rounds x %gs" %
+                        (bm.ROUNDS, bm.SECONDS))

@@ -142,9 +142,6 @@ def only(b):
     table = bench.Table()
     for row in rows(b, bench.ROUNDS, bench.SECONDS):
         table.add(**row)
-    print()
-    print("tulpar search benchmark: %d rounds x %gs, concurrency %d"
-          % (bench.ROUNDS, bench.SECONDS, bench.CONC))
-    table.print()
-    print("%d targets met, %d missed" % (table.passed, table.failed))
-    return 1 if table.failed and os.environ.get("BENCH_STRICT") == "1" else 0
+    return table.report("tulpar search benchmark: %d rounds x %gs, "
+                        "concurrency %d" % (bench.ROUNDS, bench.SECONDS,
+                                            bench.CONC))
